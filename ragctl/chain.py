@@ -1,0 +1,39 @@
+"""The chain MLflow loads (models-from-code): a pyfunc that answers questions with their sources.
+
+`ragctl assemble` logs this file with the ragctl package as code_paths, so stock MLflow loads it:
+`mlflow.pyfunc.load_model(uri).predict(pd.DataFrame({"question": [...]}))` returns, per question,
+{"answer": str, "sources": [{"file", "page", "score"}]}.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import mlflow
+from mlflow.pyfunc import PythonModel
+
+
+def questions_of(model_input: Any) -> list[str]:
+    """Accept what callers naturally send: a DataFrame or dict with `question`, a list of str or dicts, a str."""
+    if hasattr(model_input, "to_dict"):  # pandas DataFrame
+        model_input = model_input.to_dict(orient="records")
+    if isinstance(model_input, dict):
+        model_input = [dict(zip(model_input, values)) for values in zip(*model_input.values())] if isinstance(
+            next(iter(model_input.values()), None), list
+        ) else [model_input]
+    if isinstance(model_input, str):
+        model_input = [model_input]
+    return [str(item["question"] if isinstance(item, dict) else item) for item in model_input]
+
+
+class RagChain(PythonModel):
+    def load_context(self, context: Any) -> None:
+        from ragctl.rag import RagEngine
+
+        self._engine = RagEngine(context.model_config)
+
+    def predict(self, context, model_input, params=None):  # type: ignore[no-untyped-def]  # MLflow reads hints
+        return [self._engine.answer(q) for q in questions_of(model_input)]
+
+
+mlflow.models.set_model(RagChain())

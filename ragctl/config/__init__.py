@@ -1,0 +1,1 @@
+"""Configuration: one pydantic model (model.py) and its YAML loader (load.py)."""

@@ -1,0 +1,160 @@
+"""The one configuration model. Every default of ragctl lives here and nowhere else."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+DEFAULT_PROMPT = """Answer the question with a short phrase copied from the context.
+
+Context: The Eiffel Tower in Paris was completed in 1889 as the entrance arch of the World's Fair.
+Question: When was the Eiffel Tower completed?
+Answer: 1889
+
+Context: {context}
+Question: {question}
+Answer:"""
+
+# Metric name -> True when higher is better (a threshold is a minimum), False when it is a maximum.
+METRICS: dict[str, bool] = {
+    "hit_rate": True,
+    "mrr": True,
+    "exact_match": True,
+    "token_f1": True,
+    "latency_p50": False,
+    "latency_p95": False,
+}
+
+
+class Section(BaseModel):
+    """Base of every section: unknown keys are errors, not silently ignored."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class ProjectConfig(Section):
+    name: str = "ragctl-demo"
+    experiment: str = "ragctl"
+
+
+class TrackingConfig(Section):
+    uri: str = "sqlite:///.ragctl/mlflow.db"
+    # Where runs store artifacts when the experiment is created; ignored for a remote tracking server.
+    artifact_location: str = ".ragctl/artifacts"
+
+
+class IngestionConfig(Section):
+    paths: list[str] = Field(default_factory=lambda: ["sample_docs"], min_length=1)
+    formats: list[Literal["pdf", "txt", "md"]] = Field(default_factory=lambda: ["pdf", "txt", "md"], min_length=1)
+    exclude: list[str] = Field(default_factory=list)
+    # Files smaller than this many characters of extracted text count as "no text" (e.g. scanned PDFs).
+    min_chars: int = Field(default=20, ge=0)
+
+
+class ChunkingConfig(Section):
+    strategy: Literal["sentence", "token"] = "sentence"
+    # Measured in tokens of the embedding model's own tokenizer, so a chunk is never truncated at embed time.
+    chunk_size: int = Field(default=200, ge=16)
+    chunk_overlap: int = Field(default=20, ge=0)
+
+    @model_validator(mode="after")
+    def _overlap_smaller(self) -> ChunkingConfig:
+        if self.chunk_overlap >= self.chunk_size:
+            raise ValueError("chunk_overlap must be smaller than chunk_size")
+        return self
+
+
+class EmbeddingConfig(Section):
+    type: str = "onnx-minilm"
+    model: str = "all-MiniLM-L6-v2"
+    batch_size: int = Field(default=32, ge=1)
+    # Only for type onnx-minilm: an .onnx file or tokenizer.json instead of the packaged ones.
+    model_path: str | None = None
+    tokenizer_path: str | None = None
+    max_length: int = Field(default=256, ge=8)
+
+
+class VectorStoreConfig(Section):
+    type: Literal["chroma"] = "chroma"
+    mode: Literal["persistent", "http"] = "persistent"
+    path: str = ".ragctl/chroma"
+    host: str = "localhost"
+    port: int = Field(default=8000, ge=1, le=65535)
+    ssl: bool = False
+    collection: str = "ragctl"
+
+
+class LLMConfig(Section):
+    type: str = "llama-cpp"
+    # For llama-cpp: a packaged model name (see components/llms.py) or a path to a .gguf file.
+    # For openai-compatible: the model name the endpoint serves.
+    model: str = "gemma-3-270m-q4_k_m"
+    temperature: float = Field(default=0.0, ge=0.0, le=2.0)
+    max_tokens: int = Field(default=48, ge=1)
+    stop: list[str] = Field(default_factory=lambda: ["\n"])
+    repeat_penalty: float = Field(default=1.1, gt=0.0)
+    context_window: int = Field(default=4096, ge=256)
+    threads: int | None = Field(default=None, ge=1)
+    # Endpoint settings (openai-compatible). The key itself never enters the config: only the name of
+    # the environment variable that holds it, read when the chain is loaded.
+    api_base: str | None = None
+    api_key_env: str | None = None
+    timeout: float = Field(default=120.0, gt=0)
+
+
+class RetrievalConfig(Section):
+    top_k: int = Field(default=3, ge=1, le=100)
+
+
+class PromptConfig(Section):
+    template: str = DEFAULT_PROMPT
+
+    @field_validator("template")
+    @classmethod
+    def _has_placeholders(cls, value: str) -> str:
+        missing = [p for p in ("{context}", "{question}") if p not in value]
+        if missing:
+            raise ValueError(f"the template must contain {' and '.join(missing)}")
+        return value
+
+
+class EvaluationConfig(Section):
+    dataset: str = "sample_docs/qa.jsonl"
+    # Metric -> bound. hit_rate, mrr, exact_match, token_f1 are minimums; latency_p50/p95 (seconds) maximums.
+    thresholds: dict[str, float] = Field(
+        default_factory=lambda: {"hit_rate": 0.7, "mrr": 0.5, "token_f1": 0.3, "latency_p95": 30.0}
+    )
+    limit: int | None = Field(default=None, ge=1)
+
+    @field_validator("thresholds")
+    @classmethod
+    def _known_metrics(cls, value: dict[str, float]) -> dict[str, float]:
+        unknown = sorted(set(value) - set(METRICS))
+        if unknown:
+            raise ValueError(f"unknown metric(s) {', '.join(unknown)}; known: {', '.join(METRICS)}")
+        return value
+
+
+class RegistryConfig(Section):
+    model_name: str = "ragctl-demo-chain"
+    # promote refuses a version whose evaluation did not pass, unless --force.
+    require_passing_eval: bool = True
+
+
+class RagctlConfig(Section):
+    project: ProjectConfig = Field(default_factory=ProjectConfig)
+    tracking: TrackingConfig = Field(default_factory=TrackingConfig)
+    ingestion: IngestionConfig = Field(default_factory=IngestionConfig)
+    chunking: ChunkingConfig = Field(default_factory=ChunkingConfig)
+    embedding: EmbeddingConfig = Field(default_factory=EmbeddingConfig)
+    vector_store: VectorStoreConfig = Field(default_factory=VectorStoreConfig)
+    llm: LLMConfig = Field(default_factory=LLMConfig)
+    retrieval: RetrievalConfig = Field(default_factory=RetrievalConfig)
+    prompt: PromptConfig = Field(default_factory=PromptConfig)
+    evaluation: EvaluationConfig = Field(default_factory=EvaluationConfig)
+    registry: RegistryConfig = Field(default_factory=RegistryConfig)
+
+    def chain_config(self) -> dict:
+        """The part of the config the logged chain needs at load time (no secrets: only env var names)."""
+        return self.model_dump(include={"embedding", "vector_store", "llm", "retrieval", "prompt"})

