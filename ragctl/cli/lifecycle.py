@@ -112,7 +112,7 @@ def register(
 
 def promote(
     alias: Annotated[str, typer.Option("--alias", "-a", help="The alias to move")] = "champion",
-    version: Annotated[Optional[str], typer.Option("--version", "-v", help="The version to promote")] = None,
+    version: Annotated[Optional[str], typer.Option("--version", "-v", help="The version to promote, or 'latest'")] = None,
     from_alias: Annotated[Optional[str], typer.Option("--from", help="Promote the version another alias holds")] = None,
     reason: Annotated[str, typer.Option("--reason", "-r", help="Why; recorded in MLflow")] = "",
     force: Annotated[bool, typer.Option("--force", help="Promote even without a passing evaluation")] = False,

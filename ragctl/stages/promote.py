@@ -42,7 +42,12 @@ def _target(client: Any, name: str, version: str | None, from_alias: str | None)
             raise GateFailed(f"promotion refused: model '{name}' has no alias '{from_alias}'")
         return found
     if version is None:
-        raise UsageError("say which version to promote: --version N or --from ALIAS")
+        raise UsageError("say which version to promote: --version N (or latest) or --from ALIAS")
+    if version == "latest":
+        versions = client.search_model_versions(f"name = '{name}'")
+        if not versions:
+            raise GateFailed(f"promotion refused: model '{name}' has no versions", "run `ragctl register` first")
+        version = str(max(int(v.version) for v in versions))
     try:
         return client.get_model_version(name, str(version))
     except MlflowException:

@@ -1,0 +1,52 @@
+# Two commands set everything up on a fresh machine: `make demo` and `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+RAGCTL := PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/ragctl
+QUESTION ?= Who was Guy's rival?
+
+.PHONY: install demo test test-fast lint format bench clean help
+
+help:
+	@echo "make demo   - install into $(VENV) and run the whole lifecycle on sample_docs/"
+	@echo "make test   - install into $(VENV) and run the test suite (unit + end-to-end)"
+	@echo "make lint   - ruff (check + format --check) and mypy on ragctl/"
+	@echo "make bench  - time each stage and 'ragctl --help' (bench/README.md)"
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	rm -f $(VENV)/.installed-* && touch $(STAMP)
+
+install: $(STAMP)
+
+demo: install
+	$(RAGCTL) ingest
+	$(RAGCTL) assemble
+	$(RAGCTL) evaluate
+	$(RAGCTL) register
+	$(RAGCTL) promote --alias champion --version latest --reason "make demo"
+	$(RAGCTL) query "$(QUESTION)"
+
+test: install
+	$(BIN)/python -m pytest
+
+test-fast: install
+	$(BIN)/python -m pytest -m "not e2e"
+
+lint: install
+	$(BIN)/ruff check ragctl tests bench scripts
+	$(BIN)/ruff format --check ragctl tests bench scripts
+	$(BIN)/mypy ragctl
+
+format: install
+	$(BIN)/ruff check --fix ragctl tests bench scripts
+	$(BIN)/ruff format ragctl tests bench scripts
+
+bench: install
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf .ragctl .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ragctl.chain import questions_of
+from ragctl.components import create
+from ragctl.components.llms import resolve_gguf
+from ragctl.config.model import EmbeddingConfig, LLMConfig
+from ragctl.errors import ConfigError
+from ragctl.rag import vector_store_config
+
+
+def test_unknown_component_type_suggests_the_closest() -> None:
+    with pytest.raises(ConfigError) as err:
+        create("llm", LLMConfig(type="llama_cpp"))
+    assert "did you mean 'llama-cpp'?" in err.value.message
+
+
+def test_gguf_must_be_packaged_or_existing(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="neither a packaged model"):
+        resolve_gguf(str(tmp_path / "missing.gguf"))
+
+
+def test_openai_compatible_needs_api_base() -> None:
+    with pytest.raises(ConfigError, match="api_base is required"):
+        create("llm", LLMConfig(type="openai-compatible", model="m"))
+
+
+def test_embedding_rejects_missing_model_file(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="model_path: file not found"):
+        create("embedding", EmbeddingConfig(model_path=str(tmp_path / "none.onnx")))
+
+
+def test_real_embedding_is_normalised_and_semantic() -> None:
+    embed = create("embedding", EmbeddingConfig())
+    query, near, far = (
+        embed.get_text_embedding_batch(["Who founded Normandy?", "Rollo founded the duchy of Normandy.", "P vs NP"])
+    )
+    dot = lambda a, b: sum(x * y for x, y in zip(a, b))  # noqa: E731
+    assert len(query) == 384 and abs(dot(query, query) - 1.0) < 1e-4
+    assert dot(query, near) > dot(query, far) + 0.2
+
+
+def test_chain_accepts_the_usual_input_shapes() -> None:
+    import pandas as pd
+
+    assert questions_of(pd.DataFrame({"question": ["a", "b"]})) == ["a", "b"]
+    assert questions_of({"question": ["a"]}) == ["a"]
+    assert questions_of({"question": "a"}) == ["a"]
+    assert questions_of([{"question": "a"}, "b"]) == ["a", "b"]
+    assert questions_of("a") == ["a"]
+
+
+def test_chroma_location_can_be_overridden_at_load_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    stored = {"mode": "persistent", "path": ".ragctl/chroma", "collection": "c"}
+    monkeypatch.setenv("RAGCTL_CHROMA_PATH", "/srv/index")
+    assert vector_store_config(stored).path == "/srv/index"
+    monkeypatch.delenv("RAGCTL_CHROMA_PATH")
+    monkeypatch.setenv("RAGCTL_CHROMA_HOST", "chroma.internal")
+    monkeypatch.setenv("RAGCTL_CHROMA_PORT", "8123")
+    over = vector_store_config(stored)
+    assert (over.mode, over.host, over.port, over.collection) == ("http", "chroma.internal", 8123, "c")

@@ -1,0 +1,120 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from ragctl.cli.app import app
+from ragctl.config.load import load_config
+from ragctl.config.model import RagctlConfig
+from ragctl.errors import ConfigError
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "c.yaml"
+    path.write_text(text)
+    return path
+
+
+def test_builtin_defaults_and_shipped_config_are_valid() -> None:
+    assert load_config(None) == RagctlConfig()
+    shipped = load_config(ROOT / "configs" / "default.yaml")
+    assert shipped.vector_store.collection == "sample-docs"
+    assert shipped.evaluation.thresholds["hit_rate"] > 0
+
+
+def test_env_interpolation_with_and_without_default(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RAG_TEST_EXP", "from-env")
+    monkeypatch.delenv("RAG_TEST_UNSET", raising=False)
+    cfg = load_config(write(tmp_path, "project:\n  experiment: ${RAG_TEST_EXP}\n  name: x-${RAG_TEST_UNSET:-dflt}\n"))
+    assert cfg.project.experiment == "from-env"
+    assert cfg.project.name == "x-dflt"
+
+
+def test_missing_env_var_names_file_line_and_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("RAG_TEST_UNSET", raising=False)
+    path = write(tmp_path, "project:\n  name: demo\nllm:\n  api_base: ${RAG_TEST_UNSET}\n")
+    with pytest.raises(ConfigError) as err:
+        load_config(path)
+    assert f"{path}:4" in err.value.message
+    assert "llm.api_base" in err.value.message and "RAG_TEST_UNSET" in err.value.message
+
+
+def test_set_overrides_are_typed_and_nested() -> None:
+    cfg = load_config(None, ["retrieval.top_k=7", "llm.stop=['###', 'Q:']", "llm.temperature=0.5"])
+    assert cfg.retrieval.top_k == 7
+    assert cfg.llm.stop == ["###", "Q:"]
+    assert cfg.llm.temperature == 0.5
+
+
+def test_unknown_key_suggests_nearest_and_names_line(tmp_path: Path) -> None:
+    path = write(tmp_path, "project:\n  name: demo\nchunking:\n  chunk_size: 100\n  chunk_overlapp: 10\n")
+    with pytest.raises(ConfigError) as err:
+        load_config(path)
+    assert f"{path}:5: chunking.chunk_overlapp: unknown key 'chunk_overlapp'; did you mean 'chunk_overlap'?" in (
+        err.value.message
+    )
+
+
+def test_unknown_section_suggests_nearest(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as err:
+        load_config(write(tmp_path, "retreival:\n  top_k: 3\n"))
+    assert "did you mean 'retrieval'?" in err.value.message
+
+
+def test_wrong_type_names_line_and_value(tmp_path: Path) -> None:
+    path = write(tmp_path, "retrieval:\n  top_k: many\n")
+    with pytest.raises(ConfigError) as err:
+        load_config(path)
+    assert f"{path}:2: retrieval.top_k" in err.value.message and "'many'" in err.value.message
+
+
+def test_override_errors_point_at_set() -> None:
+    with pytest.raises(ConfigError) as err:
+        load_config(None, ["retrieval.topk=3"])
+    assert "--set: retrieval.topk: unknown key 'topk'; did you mean 'top_k'?" in err.value.message
+
+
+def test_broken_yaml_names_line(tmp_path: Path) -> None:
+    path = write(tmp_path, "project:\n  name: [unclosed\nllm:\n  model: x\n")
+    with pytest.raises(ConfigError) as err:
+        load_config(path)
+    assert str(path) in err.value.message and "invalid YAML" in err.value.message
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("evaluation:\n  thresholds:\n    hit_rat: 0.5\n", "unknown metric(s) hit_rat"),
+        ("chunking:\n  chunk_size: 100\n  chunk_overlap: 100\n", "chunk_overlap must be smaller"),
+        ("prompt:\n  template: 'no placeholders'\n", "must contain {context} and {question}"),
+        ("- a\n- b\n", "top level must be a mapping"),
+    ],
+)
+def test_semantic_errors(tmp_path: Path, text: str, expected: str) -> None:
+    with pytest.raises(ConfigError) as err:
+        load_config(write(tmp_path, text))
+    assert expected in err.value.message
+
+
+def test_cli_reports_config_errors_with_exit_code_2(tmp_path: Path) -> None:
+    path = write(tmp_path, "chunking:\n  chunk_sise: 100\n")
+    result = CliRunner().invoke(app, ["config", "--config", str(path)])
+    assert result.exit_code == 2
+    assert "did you mean 'chunk_size'?" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_cli_config_prints_resolved_values() -> None:
+    result = CliRunner().invoke(app, ["config", "--json", "--set", "retrieval.top_k=9"])
+    assert result.exit_code == 0, result.output
+    assert '"top_k": 9' in result.output
+
+
+def test_missing_config_file_is_a_usage_error(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["config", "--config", str(tmp_path / "nope.yaml")])
+    assert result.exit_code == 2
+    assert "config file not found" in result.output

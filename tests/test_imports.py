@@ -1,0 +1,45 @@
+"""CLI start-up must stay cheap: the heavy stack is imported only by the commands that need it."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+HEAVY = ["mlflow", "llama_index", "chromadb", "torch", "llama_cpp", "xllamacpp", "onnxruntime", "pandas", "pydantic"]
+# typer itself imports pydantic to parse a subcommand's options; that is its cost, not ours.
+TYPER_OWN = {"pydantic"}
+
+PROBE = """
+import json, sys
+{body}
+print(json.dumps(sorted({{m.split('.')[0] for m in sys.modules}} & set({heavy!r}))))
+"""
+
+
+def loaded_after(body: str) -> list[str]:
+    code = PROBE.format(body=body, heavy=HEAVY)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def test_importing_the_cli_loads_no_heavy_module() -> None:
+    assert loaded_after("import ragctl.cli.app") == []
+
+
+def test_help_loads_no_heavy_module() -> None:
+    body = (
+        "from ragctl.cli.app import app\n"
+        "try:\n    app(['--help'], prog_name='ragctl')\nexcept SystemExit as e:\n    assert e.code == 0\n"
+    )
+    assert loaded_after(body) == []
+
+
+def test_every_command_help_loads_no_heavy_module() -> None:
+    body = (
+        "from ragctl.cli.app import app\n"
+        "for cmd in ['ingest','assemble','evaluate','register','promote','query','status','config']:\n"
+        "    try:\n        app([cmd, '--help'], prog_name='ragctl')\n"
+        "    except SystemExit as e:\n        assert e.code == 0\n"
+    )
+    assert set(loaded_after(body)) - TYPER_OWN == set()
