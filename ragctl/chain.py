@@ -18,9 +18,11 @@ def questions_of(model_input: Any) -> list[str]:
     if hasattr(model_input, "to_dict"):  # pandas DataFrame
         model_input = model_input.to_dict(orient="records")
     if isinstance(model_input, dict):
-        model_input = [dict(zip(model_input, values)) for values in zip(*model_input.values())] if isinstance(
-            next(iter(model_input.values()), None), list
-        ) else [model_input]
+        model_input = (
+            [dict(zip(model_input, values)) for values in zip(*model_input.values())]
+            if isinstance(next(iter(model_input.values()), None), list)
+            else [model_input]
+        )
     if isinstance(model_input, str):
         model_input = [model_input]
     return [str(item["question"] if isinstance(item, dict) else item) for item in model_input]

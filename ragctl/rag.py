@@ -53,9 +53,13 @@ class RagEngine:
         )
 
     def answer(self, question: str) -> dict[str, Any]:
-        response = self.engine.query(question)
+        response: Any = self.engine.query(question)  # a Response: streaming is off
         sources = [
-            {"file": n.node.metadata.get("file"), "page": n.node.metadata.get("page"), "score": round(float(n.score or 0.0), 4)}
+            {
+                "file": n.node.metadata.get("file"),
+                "page": n.node.metadata.get("page"),
+                "score": round(float(n.score or 0.0), 4),
+            }
             for n in response.source_nodes
         ]
         return {"answer": str(response.response or "").strip(), "sources": sources}

@@ -43,14 +43,22 @@ def write_pdf(path: Path, title: str, paragraphs: list[str]) -> None:
     body = ParagraphStyle("body", fontName="DejaVuSerif", fontSize=11, leading=15, spaceAfter=8)
     head = ParagraphStyle("head", parent=body, fontSize=18, leading=24, spaceAfter=14)
 
-    def footer(canvas, doc) -> None:  # noqa: ANN001 - reportlab callback
+    def footer(canvas, doc) -> None:
         canvas.setFont("DejaVuSerif", 9)
         canvas.drawCentredString(A4[0] / 2, 1.2 * cm, f"{title} - page {doc.page}")
 
     story = [Paragraph(title, head), Spacer(1, 6)]
     story += [Paragraph(p.replace("&", "&amp;").replace("<", "&lt;"), body) for p in paragraphs]
-    doc = SimpleDocTemplate(str(path), pagesize=A4, title=title, author="Wikipedia contributors (via SQuAD 2.0)",
-                            leftMargin=2.5 * cm, rightMargin=2.5 * cm, topMargin=2 * cm, bottomMargin=2 * cm)
+    doc = SimpleDocTemplate(
+        str(path),
+        pagesize=A4,
+        title=title,
+        author="Wikipedia contributors (via SQuAD 2.0)",
+        leftMargin=2.5 * cm,
+        rightMargin=2.5 * cm,
+        topMargin=2 * cm,
+        bottomMargin=2 * cm,
+    )
     doc.build(story, onFirstPage=footer, onLaterPages=footer)
 
 
@@ -82,16 +90,24 @@ def main(squad: Path) -> None:
         for i in span:
             if i % 3:
                 continue
-            first = next((q for q in qa if q["doc"] == source and q["paragraph_index"] == i
-                          and not q["is_impossible"]), None)
+            first = next(
+                (q for q in qa if q["doc"] == source and q["paragraph_index"] == i and not q["is_impossible"]), None
+            )
             if first is None:
                 continue
             answers = list(dict.fromkeys(first["answers"]))
             src = {"file": name}
             if name.endswith(".pdf"):
                 src["page"] = page_of(path, paragraphs[i], answers[0])
-            rows.append({"id": first["id"], "question": first["question"], "answer": answers[0],
-                         "answers": answers, "sources": [src]})
+            rows.append(
+                {
+                    "id": first["id"],
+                    "question": first["question"],
+                    "answer": answers[0],
+                    "answers": answers,
+                    "sources": [src],
+                }
+            )
     with (OUT / "qa.jsonl").open("w") as fh:
         for row in rows:
             fh.write(json.dumps(row, ensure_ascii=False) + "\n")

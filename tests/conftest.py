@@ -14,8 +14,14 @@ SAMPLE_DOCS = ROOT / "sample_docs"
 @pytest.fixture(autouse=True)
 def _isolated_env(monkeypatch: pytest.MonkeyPatch) -> None:
     """No test may pick up the developer's tracking server, config or Chroma overrides."""
-    for var in ("MLFLOW_TRACKING_URI", "RAGCTL_CONFIG", "RAGCTL_CHROMA_PATH", "RAGCTL_CHROMA_HOST",
-                "RAGCTL_CHROMA_PORT", "RAGCTL_EXPERIMENT"):
+    for var in (
+        "MLFLOW_TRACKING_URI",
+        "RAGCTL_CONFIG",
+        "RAGCTL_CHROMA_PATH",
+        "RAGCTL_CHROMA_HOST",
+        "RAGCTL_CHROMA_PORT",
+        "RAGCTL_EXPERIMENT",
+    ):
         monkeypatch.delenv(var, raising=False)
 
 

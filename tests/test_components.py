@@ -35,8 +35,8 @@ def test_embedding_rejects_missing_model_file(tmp_path: Path) -> None:
 
 def test_real_embedding_is_normalised_and_semantic() -> None:
     embed = create("embedding", EmbeddingConfig())
-    query, near, far = (
-        embed.get_text_embedding_batch(["Who founded Normandy?", "Rollo founded the duchy of Normandy.", "P vs NP"])
+    query, near, far = embed.get_text_embedding_batch(
+        ["Who founded Normandy?", "Rollo founded the duchy of Normandy.", "P vs NP"]
     )
     dot = lambda a, b: sum(x * y for x, y in zip(a, b))  # noqa: E731
     assert len(query) == 384 and abs(dot(query, query) - 1.0) < 1e-4

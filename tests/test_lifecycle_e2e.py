@@ -156,10 +156,14 @@ def test_fresh_process_loads_the_champion_with_stock_mlflow(project: Path, tmp_p
         f"m = mlflow.pyfunc.load_model('models:/{MODEL}@champion')\n"
         "print(json.dumps(m.predict(pd.DataFrame({'question': ['Who was Guy\\'s rival?']}))))\n"
     )
-    env = {**os.environ, "MLFLOW_TRACKING_URI": f"sqlite:///{project}/state/mlflow.db",
-           "RAGCTL_CHROMA_PATH": str(project / "state" / "chroma")}
-    out = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True,
-                         timeout=300)
+    env = {
+        **os.environ,
+        "MLFLOW_TRACKING_URI": f"sqlite:///{project}/state/mlflow.db",
+        "RAGCTL_CHROMA_PATH": str(project / "state" / "chroma"),
+    }
+    out = subprocess.run(
+        [sys.executable, "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300
+    )
     assert out.returncode == 0, out.stderr[-3000:]
     (answer,) = json.loads(out.stdout.strip().splitlines()[-1])
     assert "Conrad" in answer["answer"]
@@ -175,14 +179,32 @@ def _free_port() -> int:
 def test_mlflow_models_serve_answers(project: Path) -> None:
     port = _free_port()
     bin_dir = str(Path(sys.executable).parent)
-    env = {**os.environ, "MLFLOW_TRACKING_URI": f"sqlite:///{project}/state/mlflow.db",
-           "PATH": bin_dir + os.pathsep + os.environ.get("PATH", "")}
+    env = {
+        **os.environ,
+        "MLFLOW_TRACKING_URI": f"sqlite:///{project}/state/mlflow.db",
+        "PATH": bin_dir + os.pathsep + os.environ.get("PATH", ""),
+    }
     # served from another folder: the relative index path in the model is redirected at load time
     env["RAGCTL_CHROMA_PATH"] = str(project / "state" / "chroma")
     server = subprocess.Popen(
-        [f"{bin_dir}/mlflow", "models", "serve", "-m", f"models:/{MODEL}@champion", "--env-manager", "local",
-         "--host", "127.0.0.1", "--port", str(port)],
-        env=env, cwd="/", stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        [
+            f"{bin_dir}/mlflow",
+            "models",
+            "serve",
+            "-m",
+            f"models:/{MODEL}@champion",
+            "--env-manager",
+            "local",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
+        env=env,
+        cwd="/",
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
     )
     try:
         deadline = time.monotonic() + 120
@@ -194,8 +216,9 @@ def test_mlflow_models_serve_answers(project: Path) -> None:
                 assert server.poll() is None, "mlflow models serve exited"
                 time.sleep(1)
         body = json.dumps({"dataframe_records": [{"question": "When was the Duchy of Normandy founded?"}]}).encode()
-        request = urllib.request.Request(f"http://127.0.0.1:{port}/invocations", body,
-                                         {"Content-Type": "application/json"})
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}/invocations", body, {"Content-Type": "application/json"}
+        )
         with urllib.request.urlopen(request, timeout=120) as response:
             (prediction,) = json.loads(response.read())["predictions"]
         assert "911" in prediction["answer"]
@@ -212,3 +235,55 @@ def test_query_and_status(project: Path) -> None:
     assert set(status) >= {"tracking_uri", "experiment", "model_name", "aliases", "collection", "chunks", "last_runs"}
     assert status["aliases"] == {"champion": "1"}
     assert all(status["last_runs"][s] for s in ("ingest", "assemble", "evaluate", "register", "promote"))
+
+
+@pytest.fixture(scope="module")
+def llama_server() -> Iterator[tuple[str, str]]:
+    """A real OpenAI-compatible endpoint: llama.cpp's HTTP server on loopback, behind an API key."""
+    import secrets
+
+    import xllamacpp
+
+    from ragctl.components.llms import resolve_gguf
+
+    key = secrets.token_hex(8)
+    params = xllamacpp.CommonParams()
+    params.model.path = str(resolve_gguf("gemma-3-270m-q4_k_m"))
+    params.n_ctx = 4096
+    params.verbosity = -1
+    params.api_keys = [key]
+    server = xllamacpp.Server(params)
+    yield server.listening_address + "/v1", key
+    del server
+
+
+def test_openai_compatible_endpoint_and_the_key_never_reaches_mlflow(
+    project: Path, llama_server: tuple[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    api_base, key = llama_server
+    monkeypatch.setenv("RAGCTL_E2E_KEY", key)
+    endpoint = [
+        "--set",
+        "llm.type=openai-compatible",
+        "--set",
+        f"llm.api_base={api_base}",
+        "--set",
+        "llm.api_key_env=RAGCTL_E2E_KEY",
+        "--set",
+        "project.experiment=e2e-endpoint",
+    ]
+    result = ragctl("assemble", *endpoint)  # logging test-runs the chain through the endpoint
+    report = ragctl("evaluate", "--limit", "3", *endpoint)
+    assert report["questions"] == 3 and report["metrics"]["hit_rate"] > 0
+    run = client(project).get_run(result["run_id"])
+    assert run.data.params["llm.api_key_env"] == "RAGCTL_E2E_KEY"
+    import mlflow
+
+    logged = Path(mlflow.artifacts.download_artifacts(run_id=result["run_id"], artifact_path=""))
+    model = Path(mlflow.artifacts.download_artifacts(result["model_uri"]))
+    texts = [json.dumps(run.data.params), json.dumps(run.data.tags)]
+    texts += [p.read_text(errors="ignore") for d in (logged, model) for p in d.rglob("*") if p.is_file()]
+    assert not any(key in text for text in texts)
+    monkeypatch.setenv("RAGCTL_E2E_KEY", "wrong")
+    refused = invoke("evaluate", "--limit", "1", *endpoint)
+    assert refused.exit_code == 4 and "401" in refused.output

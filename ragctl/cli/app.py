@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
-import click
 import typer
+from typer._click.core import Context as ClickContext  # typer 0.29 vendors click
 from typer.core import TyperGroup
 
 from ragctl import __version__
@@ -13,7 +14,7 @@ from ragctl.errors import RagctlError
 
 
 class _Group(TyperGroup):
-    def invoke(self, ctx: click.Context) -> Any:
+    def invoke(self, ctx: ClickContext) -> Any:
         try:
             return super().invoke(ctx)
         except RagctlError as exc:
@@ -22,7 +23,7 @@ class _Group(TyperGroup):
             render.error(exc)
             ctx.exit(exc.exit_code)
         except KeyboardInterrupt:
-            click.echo("interrupted; re-running the command is safe (ingest resumes without duplicates)", err=True)
+            typer.echo("interrupted; re-running the command is safe (ingest resumes without duplicates)", err=True)
             ctx.exit(130)
 
 
@@ -63,10 +64,13 @@ def root(
 def _register() -> None:
     from ragctl.cli import lifecycle, views
 
-    for command in (lifecycle.ingest, lifecycle.assemble, lifecycle.evaluate, lifecycle.register, lifecycle.promote):
-        app.command(rich_help_panel="Lifecycle")(command)
-    for command in (views.query, views.status, views.config):
-        app.command(rich_help_panel="Inspect")(command)
+    panels: dict[str, list[Callable[..., None]]] = {
+        "Lifecycle": [lifecycle.ingest, lifecycle.assemble, lifecycle.evaluate, lifecycle.register, lifecycle.promote],
+        "Inspect": [views.query, views.status, views.config],
+    }
+    for panel, commands in panels.items():
+        for command in commands:
+            app.command(rich_help_panel=panel)(command)
 
 
 _register()

@@ -56,8 +56,13 @@ def assemble(config: ConfigOpt = None, set_: SetOpt = None, json_: JsonOpt = Fal
         return
     render.key_values(
         "Assembled chain",
-        {"model URI": result.model_uri, "LLM": f"{cfg.llm.type} {cfg.llm.model}", "top_k": cfg.retrieval.top_k,
-         "collection": result.collection, "ingest run": result.ingest_run_id or "none"},
+        {
+            "model URI": result.model_uri,
+            "LLM": f"{cfg.llm.type} {cfg.llm.model}",
+            "top_k": cfg.retrieval.top_k,
+            "collection": result.collection,
+            "ingest run": result.ingest_run_id or "none",
+        },
     )
     _footer(cfg, result.run_id, result.experiment_id)
 
@@ -112,7 +117,9 @@ def register(
 
 def promote(
     alias: Annotated[str, typer.Option("--alias", "-a", help="The alias to move")] = "champion",
-    version: Annotated[Optional[str], typer.Option("--version", "-v", help="The version to promote, or 'latest'")] = None,
+    version: Annotated[
+        Optional[str], typer.Option("--version", "-v", help="The version to promote, or 'latest'")
+    ] = None,
     from_alias: Annotated[Optional[str], typer.Option("--from", help="Promote the version another alias holds")] = None,
     reason: Annotated[str, typer.Option("--reason", "-r", help="Why; recorded in MLflow")] = "",
     force: Annotated[bool, typer.Option("--force", help="Promote even without a passing evaluation")] = False,

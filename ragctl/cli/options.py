@@ -16,7 +16,9 @@ DEFAULT_CONFIG = Path("configs/default.yaml")
 ConfigOpt = Annotated[
     Optional[Path],
     typer.Option(
-        "--config", "-c", help="YAML config [default: $RAGCTL_CONFIG, else configs/default.yaml, else built-in defaults]",
+        "--config",
+        "-c",
+        help="YAML config [default: $RAGCTL_CONFIG, else configs/default.yaml, else built-in defaults]",
         show_default=False,
     ),
 ]

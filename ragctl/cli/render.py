@@ -30,7 +30,11 @@ class RichReporter(Reporter):
             columns += [BarColumn(), MofNCompleteColumn()]
         with Progress(*columns, TimeElapsedColumn(), console=err, transient=False) as progress:
             task_id = progress.add_task(description, total=total)
-            yield lambda n=1: progress.advance(task_id, n)
+
+            def advance(n: int = 1) -> None:
+                progress.advance(task_id, n)
+
+            yield advance
 
     def note(self, message: str) -> None:
         err.print(f"[yellow]![/yellow] {message}", highlight=False)

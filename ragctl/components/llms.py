@@ -7,6 +7,7 @@ what a base model such as the packaged Gemma 3 270M needs.
 from __future__ import annotations
 
 import os
+import secrets
 from importlib import import_module
 from pathlib import Path
 from typing import Any
@@ -53,9 +54,7 @@ class _CompletionLLM(CustomLLM):
 
     @property
     def metadata(self) -> LLMMetadata:
-        return LLMMetadata(
-            context_window=self.context_window, num_output=self.max_tokens, model_name=self.model_name
-        )
+        return LLMMetadata(context_window=self.context_window, num_output=self.max_tokens, model_name=self.model_name)
 
     def _request(self, prompt: str) -> dict[str, Any]:
         return {
@@ -94,6 +93,9 @@ class LlamaCppLLM(_CompletionLLM):
         params.n_parallel = 1
         params.verbosity = -1
         params.sampling.seed = 42
+        # The embedded server core also listens on a random loopback port; a per-process key nobody
+        # knows keeps other local processes out (in-process calls do not need it).
+        params.api_keys = [secrets.token_hex(16)]
         if threads:
             params.cpuparams.n_threads = threads
             params.cpuparams_batch.n_threads = threads
@@ -128,7 +130,9 @@ class OpenAICompatibleLLM(_CompletionLLM):
             response = httpx.post(url, json=body, headers=headers, timeout=self.timeout)
             response.raise_for_status()
         except httpx.HTTPError as exc:
-            raise ServiceError(f"LLM endpoint {url} failed: {exc}", "check llm.api_base and that the server is up") from None
+            raise ServiceError(
+                f"LLM endpoint {url} failed: {exc}", "check llm.api_base and that the server is up"
+            ) from None
         return response.json()
 
 

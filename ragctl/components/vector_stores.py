@@ -19,7 +19,8 @@ def chroma_client(config: VectorStoreConfig) -> Any:
         return chromadb.HttpClient(host=config.host, port=config.port, ssl=config.ssl, settings=settings)
     except Exception as exc:  # chromadb raises plain ValueError/ConnectionError here
         raise ServiceError(
-            f"cannot reach Chroma at {config.host}:{config.port}: {exc}", "start it with `chroma run` or check vector_store.host/port"
+            f"cannot reach Chroma at {config.host}:{config.port}: {exc}",
+            "start it with `chroma run` or check vector_store.host/port",
         ) from None
 
 

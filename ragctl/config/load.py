@@ -42,7 +42,9 @@ def _read(path: Path) -> str:
     try:
         return path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ConfigError(f"config file not found: {path}", "pass --config PATH or create configs/default.yaml") from None
+        raise ConfigError(
+            f"config file not found: {path}", "pass --config PATH or create configs/default.yaml"
+        ) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot read config file {path}: {exc}") from None
 
@@ -65,7 +67,7 @@ def _node_at(root: yaml.Node | None, loc: Loc) -> yaml.Node | None:
             match = [(k, v) for k, v in node.value if k.value == part]
             if not match:
                 return node
-            key, value = match[0]
+            _, value = match[0]
             node = value
         elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
             node = node.value[part]

@@ -27,6 +27,13 @@ METRICS: dict[str, bool] = {
 }
 
 
+Format = Literal["pdf", "txt", "md"]
+
+
+def _all_formats() -> list[Format]:
+    return ["pdf", "txt", "md"]
+
+
 class Section(BaseModel):
     """Base of every section: unknown keys are errors, not silently ignored."""
 
@@ -46,7 +53,7 @@ class TrackingConfig(Section):
 
 class IngestionConfig(Section):
     paths: list[str] = Field(default_factory=lambda: ["sample_docs"], min_length=1)
-    formats: list[Literal["pdf", "txt", "md"]] = Field(default_factory=lambda: ["pdf", "txt", "md"], min_length=1)
+    formats: list[Format] = Field(default_factory=_all_formats, min_length=1)
     exclude: list[str] = Field(default_factory=list)
     # Files smaller than this many characters of extracted text count as "no text" (e.g. scanned PDFs).
     min_chars: int = Field(default=20, ge=0)
@@ -123,7 +130,7 @@ class EvaluationConfig(Section):
     dataset: str = "sample_docs/qa.jsonl"
     # Metric -> bound. hit_rate, mrr, exact_match, token_f1 are minimums; latency_p50/p95 (seconds) maximums.
     thresholds: dict[str, float] = Field(
-        default_factory=lambda: {"hit_rate": 0.7, "mrr": 0.5, "token_f1": 0.3, "latency_p95": 30.0}
+        default_factory=lambda: {"hit_rate": 0.8, "mrr": 0.6, "token_f1": 0.2, "latency_p95": 20.0}
     )
     limit: int | None = Field(default=None, ge=1)
 

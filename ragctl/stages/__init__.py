@@ -12,12 +12,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 
+def _ignore(n: int = 1) -> None:
+    """Progress advance that goes nowhere."""
+
+
 class Reporter:
     """Progress sink. The default does nothing; the CLI passes one that draws rich progress bars."""
 
     @contextmanager
     def task(self, description: str, total: int | None) -> Iterator[Callable[[int], None]]:
-        yield lambda n=1: None
+        yield _ignore
 
     def note(self, message: str) -> None:
         """A one-line remark about work in progress (e.g. a file that was skipped)."""

@@ -57,9 +57,7 @@ def signature():  # type: ignore[no-untyped-def]
     from mlflow.models import ModelSignature
     from mlflow.types.schema import Array, ColSpec, Object, Property, Schema
 
-    source = Object(
-        [Property("file", "string"), Property("page", "long", required=False), Property("score", "double")]
-    )
+    source = Object([Property("file", "string"), Property("page", "long", required=False), Property("score", "double")])
     return ModelSignature(
         inputs=Schema([ColSpec("string", "question")]),
         outputs=Schema([ColSpec("string", "answer"), ColSpec(Array(source), "sources")]),
@@ -74,16 +72,19 @@ def run(config: RagctlConfig, ctx: StageContext) -> AssembleResult:
     from ragctl.components.vector_stores import open_collection
 
     open_collection(config.vector_store)  # fail early and clearly when there is no index yet
-    ingest = tracking.latest_run(
-        config, "ingest", f"tags.`ragctl.collection` = '{config.vector_store.collection}'"
-    )
+    ingest = tracking.latest_run(config, "ingest", f"tags.`ragctl.collection` = '{config.vector_store.collection}'")
     ingest_id = ingest.info.run_id if ingest else None
     tags = {"ragctl.collection": config.vector_store.collection, "ragctl.ingest_run_id": ingest_id or "none"}
     package_dir = Path(__file__).resolve().parent.parent
     with tracking.stage_run(config, "assemble", tags) as active:
         mlflow.log_params(
-            {"temperature": config.llm.temperature, "max_tokens": config.llm.max_tokens, "top_k": config.retrieval.top_k,
-             "llm_type": config.llm.type, "llm_model": config.llm.model}
+            {
+                "temperature": config.llm.temperature,
+                "max_tokens": config.llm.max_tokens,
+                "top_k": config.retrieval.top_k,
+                "llm_type": config.llm.type,
+                "llm_model": config.llm.model,
+            }
         )
         mlflow.log_text(config.prompt.template, "prompt.txt")
         with ctx.reporter.task("Logging the chain (loads and test-runs it)", total=None), warnings.catch_warnings():

@@ -55,7 +55,9 @@ def load_qa(path: str, limit: int | None = None) -> list[dict[str, Any]]:
             continue
         try:
             item = json.loads(line)
-            if not isinstance(item.get("question"), str) or not isinstance(item.get("answer", item.get("answers")), (str, list)):
+            if not isinstance(item.get("question"), str) or not isinstance(
+                item.get("answer", item.get("answers")), (str, list)
+            ):
                 raise ValueError("needs 'question' (string) and 'answer' (string) or 'answers' (list)")
             sources = item.get("sources", [])
             if not isinstance(sources, list) or not all(isinstance(s, dict) and "file" in s for s in sources):
@@ -118,6 +120,7 @@ def gates(values: dict[str, float], thresholds: dict[str, float]) -> list[Gate]:
 def run(config: RagctlConfig, ctx: StageContext, model_uri: str | None = None, limit: int | None = None) -> EvalResult:
     import mlflow
     import pandas as pd
+    from mlflow.data.pandas_dataset import from_pandas
 
     from ragctl import tracking
 
@@ -137,14 +140,22 @@ def run(config: RagctlConfig, ctx: StageContext, model_uri: str | None = None, l
                 advance(1)
         values = aggregate(rows)
         result = EvalResult(
-            active.info.run_id, active.info.experiment_id, model_uri, len(rows), values,
-            gates(values, config.evaluation.thresholds), rows,
+            active.info.run_id,
+            active.info.experiment_id,
+            model_uri,
+            len(rows),
+            values,
+            gates(values, config.evaluation.thresholds),
+            rows,
         )
         mlflow.log_metrics({**values, "questions": len(rows)})
         mlflow.log_table(pd.DataFrame(rows), "eval/per_question.json")
         mlflow.log_dict(_report(result), "eval/report.json")
         mlflow.set_tag(PASSED_TAG, str(result.passed).lower())
-        mlflow.log_input(mlflow.data.from_pandas(pd.DataFrame(qa).astype(str), name="qa", source=config.evaluation.dataset), context="evaluation")
+        mlflow.log_input(
+            from_pandas(pd.DataFrame(qa).astype(str), name="qa", source=config.evaluation.dataset),
+            context="evaluation",
+        )
     return result
 
 
@@ -154,6 +165,14 @@ def _report(result: EvalResult) -> dict[str, Any]:
         "questions": result.questions,
         "metrics": result.metrics,
         "passed": result.passed,
-        "gates": [{"metric": g.metric, "value": g.value, "bound": g.bound, "kind": "min" if g.minimum else "max",
-                   "passed": g.passed} for g in result.gates],
+        "gates": [
+            {
+                "metric": g.metric,
+                "value": g.value,
+                "bound": g.bound,
+                "kind": "min" if g.minimum else "max",
+                "passed": g.passed,
+            }
+            for g in result.gates
+        ],
     }

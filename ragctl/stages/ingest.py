@@ -111,7 +111,12 @@ def _existing_files(collection: Any) -> dict[str, dict[str, Any]]:
 
 
 def _ingest_key(digest: str, config: RagctlConfig) -> str:
-    settings = {"sha256": digest, "pipeline": PIPELINE_VERSION, "chunking": config.chunking.model_dump(), "embedding": config.embedding.model_dump()}
+    settings = {
+        "sha256": digest,
+        "pipeline": PIPELINE_VERSION,
+        "chunking": config.chunking.model_dump(),
+        "embedding": config.embedding.model_dump(),
+    }
     return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:16]
 
 
@@ -175,6 +180,7 @@ def _prune(collection: Any, existing: dict[str, dict], current: set[str]) -> lis
 def _log(result: IngestResult, config: RagctlConfig) -> None:
     import mlflow
     import pandas as pd
+    from mlflow.data.pandas_dataset import from_pandas
 
     manifest = [asdict(f) for f in result.files]
     ingested = [f for f in result.files if f.status in ("added", "changed")]
@@ -199,5 +205,5 @@ def _log(result: IngestResult, config: RagctlConfig) -> None:
     if failures:
         mlflow.log_text("\n".join(failures) + "\n", "failures.txt")
     frame = pd.DataFrame(manifest)
-    dataset = mlflow.data.from_pandas(frame, source=",".join(config.ingestion.paths), name=result.collection)
+    dataset = from_pandas(frame, source=",".join(config.ingestion.paths), name=result.collection)
     mlflow.log_input(dataset, context="corpus")

@@ -21,7 +21,9 @@ def query(config: RagctlConfig, question: str, model_uri: str | None = None) -> 
     try:
         model = mlflow.pyfunc.load_model(uri)
     except mlflow.exceptions.MlflowException as exc:
-        raise UsageError(f"cannot load {uri}: {exc.message}", "promote a version to 'champion' or pass --model-uri") from None
+        raise UsageError(
+            f"cannot load {uri}: {exc.message}", "promote a version to 'champion' or pass --model-uri"
+        ) from None
     return {"model_uri": uri, "question": question, **model.predict([{"question": question}])[0]}
 
 
@@ -46,7 +48,9 @@ def status(config: RagctlConfig) -> Status:
 
     tracking.setup(config)
     try:
-        aliases = {a: str(v) for a, v in MlflowClient().get_registered_model(config.registry.model_name).aliases.items()}
+        aliases = {
+            a: str(v) for a, v in MlflowClient().get_registered_model(config.registry.model_name).aliases.items()
+        }
     except MlflowException:
         aliases = {}
     try:
@@ -58,7 +62,15 @@ def status(config: RagctlConfig) -> Status:
         found = tracking.latest_run(config, stage)
         last[stage] = (
             {"run_id": found.info.run_id, "start_time": found.info.start_time, "run_name": found.info.run_name}
-            if found else None
+            if found
+            else None
         )
-    return Status(config.tracking.uri, config.project.experiment, config.registry.model_name, aliases,
-                  config.vector_store.collection, chunks, last)
+    return Status(
+        config.tracking.uri,
+        config.project.experiment,
+        config.registry.model_name,
+        aliases,
+        config.vector_store.collection,
+        chunks,
+        last,
+    )

@@ -86,11 +86,24 @@ def run(
     with tracking.stage_run(config, "promote", tags) as active:
         client.set_registered_model_alias(name, alias, target.version)
         mlflow.log_params(
-            {"alias": alias, "to_version": target.version, "from_version": previous.version if previous else "none",
-             "who": who, "reason": reason or "-", "forced": force, "source_alias": from_alias or "-"}
+            {
+                "alias": alias,
+                "to_version": target.version,
+                "from_version": previous.version if previous else "none",
+                "who": who,
+                "reason": reason or "-",
+                "forced": force,
+                "source_alias": from_alias or "-",
+            }
         )
         client.set_model_version_tag(name, target.version, f"ragctl.promoted_to.{alias}", f"by {who}: {reason or '-'}")
         return PromoteResult(
-            active.info.run_id, active.info.experiment_id, name, alias, str(target.version),
-            str(previous.version) if previous else None, who, reason,
+            active.info.run_id,
+            active.info.experiment_id,
+            name,
+            alias,
+            str(target.version),
+            str(previous.version) if previous else None,
+            who,
+            reason,
         )

@@ -53,5 +53,10 @@ def run(config: RagctlConfig, ctx: StageContext, model_uri: str | None = None) -
         version = mlflow.register_model(model_uri, config.registry.model_name, tags=tags)
         mlflow.log_params({"model_name": config.registry.model_name, "version": version.version})
         return RegisterResult(
-            active.info.run_id, active.info.experiment_id, config.registry.model_name, str(version.version), model_uri, tags
+            active.info.run_id,
+            active.info.experiment_id,
+            config.registry.model_name,
+            str(version.version),
+            model_uri,
+            tags,
         )
