@@ -17,13 +17,10 @@ def questions_of(model_input: Any) -> list[str]:
     """Accept what callers naturally send: a DataFrame or dict with `question`, a list of str or dicts, a str."""
     if hasattr(model_input, "to_dict"):  # pandas DataFrame
         model_input = model_input.to_dict(orient="records")
-    if isinstance(model_input, dict):
-        model_input = (
-            [dict(zip(model_input, values)) for values in zip(*model_input.values())]
-            if isinstance(next(iter(model_input.values()), None), list)
-            else [model_input]
-        )
-    if isinstance(model_input, str):
+    elif isinstance(model_input, dict):
+        column = model_input.get("question")
+        model_input = [{"question": q} for q in column] if isinstance(column, list) else [model_input]
+    elif isinstance(model_input, str):
         model_input = [model_input]
     return [str(item["question"] if isinstance(item, dict) else item) for item in model_input]
 
