@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import mlflow
+import pandas as pd
 from mlflow.pyfunc import PythonModel
 
 
@@ -31,7 +32,11 @@ class RagChain(PythonModel):
 
         self._engine = RagEngine(context.model_config)
 
-    def predict(self, context, model_input, params=None):  # type: ignore[no-untyped-def]  # MLflow reads hints
+    # A DataFrame hint tells MLflow to keep the explicit signature (set by `ragctl assemble`) instead of
+    # inferring one from type hints, which would change the serving payload format.
+    def predict(
+        self, context: Any, model_input: pd.DataFrame, params: dict[str, Any] | None = None
+    ) -> list[dict[str, Any]]:
         return [self._engine.answer(q) for q in questions_of(model_input)]
 
 
