@@ -22,13 +22,21 @@ def is_local(uri: str) -> bool:
     return uri.startswith(_LOCAL_SCHEMES) or "://" not in uri
 
 
+def resolved_uri(uri: str) -> str:
+    """A relative SQLite path made absolute: MLflow caches stores by URI, so a relative one would keep
+    pointing at the first working directory's database after a chdir."""
+    if uri.startswith("sqlite:///") and not uri.startswith("sqlite:////"):
+        return "sqlite:///" + str(Path(uri.removeprefix("sqlite:///")).resolve())
+    return uri
+
+
 def setup(config: RagctlConfig) -> str:
     """Point MLflow at the configured store and return the experiment id (created on first use)."""
     import mlflow
 
     for name in ("alembic", "mlflow", "mlflow.store.db.utils", "urllib3"):
         logging.getLogger(name).setLevel(logging.ERROR)
-    uri = config.tracking.uri
+    uri = resolved_uri(config.tracking.uri)
     if uri.startswith("sqlite:///"):
         Path(uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     mlflow.set_tracking_uri(uri)

@@ -54,11 +54,11 @@ def test_chain_accepts_the_usual_input_shapes() -> None:
 
 
 def test_chroma_location_can_be_overridden_at_load_time(monkeypatch: pytest.MonkeyPatch) -> None:
-    stored = {"mode": "persistent", "path": ".ragctl/chroma", "collection": "c"}
+    stored = {"mode": "persistent", "path": ".ragctl/chroma", "collection": "docs"}
     monkeypatch.setenv("RAGCTL_CHROMA_PATH", "/srv/index")
     assert vector_store_config(stored).path == "/srv/index"
     monkeypatch.delenv("RAGCTL_CHROMA_PATH")
     monkeypatch.setenv("RAGCTL_CHROMA_HOST", "chroma.internal")
     monkeypatch.setenv("RAGCTL_CHROMA_PORT", "8123")
     over = vector_store_config(stored)
-    assert (over.mode, over.host, over.port, over.collection) == ("http", "chroma.internal", 8123, "c")
+    assert (over.mode, over.host, over.port, over.collection) == ("http", "chroma.internal", 8123, "docs")

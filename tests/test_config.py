@@ -92,6 +92,7 @@ def test_broken_yaml_names_line(tmp_path: Path) -> None:
         ("chunking:\n  chunk_size: 100\n  chunk_overlap: 100\n", "chunk_overlap must be smaller"),
         ("prompt:\n  template: 'no placeholders'\n", "must contain {context} and {question}"),
         ("- a\n- b\n", "top level must be a mapping"),
+        ("vector_store:\n  collection: x\n", "vector_store.collection: String should match pattern"),
     ],
 )
 def test_semantic_errors(tmp_path: Path, text: str, expected: str) -> None:

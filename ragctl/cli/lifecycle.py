@@ -82,7 +82,7 @@ def evaluate(
     cfg = load(config, set_)
     result = stage.run(cfg, _context(config, json_), model_uri=model_uri, limit=limit)
     if json_:
-        render.emit_json({**stage._report(result), "run_id": result.run_id})
+        render.emit_json({**stage.report(result), "run_id": result.run_id})
     else:
         bounds = {g.metric: g for g in result.gates}
         rows = []

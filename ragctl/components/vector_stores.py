@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from ragctl.config.model import VectorStoreConfig
@@ -14,7 +15,8 @@ def chroma_client(config: VectorStoreConfig) -> Any:
 
     settings = Settings(anonymized_telemetry=False)
     if config.mode == "persistent":
-        return chromadb.PersistentClient(path=config.path, settings=settings)
+        # Absolute: chromadb caches clients by path string, so a relative one would outlive a chdir.
+        return chromadb.PersistentClient(path=str(Path(config.path).resolve()), settings=settings)
     try:
         return chromadb.HttpClient(host=config.host, port=config.port, ssl=config.ssl, settings=settings)
     except Exception as exc:  # chromadb raises plain ValueError/ConnectionError here

@@ -89,7 +89,8 @@ class VectorStoreConfig(Section):
     host: str = "localhost"
     port: int = Field(default=8000, ge=1, le=65535)
     ssl: bool = False
-    collection: str = "ragctl"
+    # Chroma's rule: 3-512 characters of [a-zA-Z0-9._-], starting and ending with a letter or digit.
+    collection: str = Field(default="ragctl", pattern=r"^[a-zA-Z0-9][a-zA-Z0-9._-]{1,510}[a-zA-Z0-9]$")
 
 
 class LLMConfig(Section):

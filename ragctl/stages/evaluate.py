@@ -150,7 +150,7 @@ def run(config: RagctlConfig, ctx: StageContext, model_uri: str | None = None, l
         )
         mlflow.log_metrics({**values, "questions": len(rows)})
         mlflow.log_table(pd.DataFrame(rows), "eval/per_question.json")
-        mlflow.log_dict(_report(result), "eval/report.json")
+        mlflow.log_dict(report(result), "eval/report.json")
         mlflow.set_tag(PASSED_TAG, str(result.passed).lower())
         mlflow.log_input(
             from_pandas(pd.DataFrame(qa).astype(str), name="qa", source=config.evaluation.dataset),
@@ -159,7 +159,7 @@ def run(config: RagctlConfig, ctx: StageContext, model_uri: str | None = None, l
     return result
 
 
-def _report(result: EvalResult) -> dict[str, Any]:
+def report(result: EvalResult) -> dict[str, Any]:
     return {
         "model_uri": result.model_uri,
         "questions": result.questions,
