@@ -13,6 +13,8 @@ OFFLINE_DEFAULTS = {
     "DO_NOT_TRACK": "1",
     "TOKENIZERS_PARALLELISM": "false",
     "MLFLOW_GENAI_EVAL_MAX_WORKERS": "1",
+    # ragctl prints the run link itself; MLflow would write its own to stdout and break --json.
+    "MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT": "true",
 }
 
 

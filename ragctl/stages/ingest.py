@@ -115,7 +115,7 @@ def _ingest_key(digest: str, config: RagctlConfig) -> str:
         "sha256": digest,
         "pipeline": PIPELINE_VERSION,
         "chunking": config.chunking.model_dump(),
-        "embedding": config.embedding.model_dump(),
+        "embedding": config.embedding.model_dump(exclude={"batch_size"}),
     }
     return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:16]
 
