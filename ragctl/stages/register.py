@@ -35,7 +35,7 @@ def lineage_tags(config: RagctlConfig, model_uri: str) -> dict[str, str]:
     if evaluated:
         tags["ragctl.eval_run_id"] = evaluated.info.run_id
         tags[PASSED_TAG] = evaluated.data.tags.get(PASSED_TAG, "false")
-        tags.update({f"eval.{k}": f"{v:.4f}" for k, v in evaluated.data.metrics.items()})
+        tags.update({f"eval.{k}": str(round(v, 4)) for k, v in evaluated.data.metrics.items()})
     else:
         tags[PASSED_TAG] = "unevaluated"
     return tags
