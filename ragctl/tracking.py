@@ -106,6 +106,23 @@ def latest_run(config: RagctlConfig, stage: str, extra_filter: str = "") -> Any 
     return runs[0] if runs else None
 
 
+def logged_model_id(model_uri: str) -> str | None:
+    """The MLflow 3 LoggedModel id behind a models:/ URI (direct, NAME/VERSION or NAME@ALIAS), else None."""
+    from mlflow.tracking import MlflowClient
+
+    if not model_uri.startswith("models:/"):
+        return None
+    ref = model_uri.removeprefix("models:/")
+    if ref.startswith("m-") and "/" not in ref:
+        return ref
+    client = MlflowClient()
+    if "@" in ref:
+        name, alias = ref.split("@", 1)
+        return client.get_model_version_by_alias(name, alias).model_id
+    name, _, version = ref.partition("/")
+    return client.get_model_version(name, version).model_id if version else None
+
+
 def run_link(config: RagctlConfig, run_id: str, experiment_id: str) -> str:
     """A URL to the run for a tracking server; for a local store, the command that opens its UI."""
     uri = config.tracking.uri

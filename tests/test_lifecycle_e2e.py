@@ -133,6 +133,11 @@ def test_evaluate_passes_the_configured_thresholds(project: Path) -> None:
     run = client(project).get_run(report["run_id"])
     assert run.data.tags["ragctl.eval_passed"] == "true"
     assert "eval/per_question.json" in [a.path for a in client(project).list_artifacts(report["run_id"], "eval")]
+    import mlflow
+
+    model_id = report["model_uri"].removeprefix("models:/")
+    linked = {m.key: m.value for m in mlflow.get_logged_model(model_id).metrics or []}
+    assert linked["hit_rate"] == report["metrics"]["hit_rate"]
 
 
 def test_register_and_promote_under_gates(project: Path) -> None:

@@ -69,3 +69,17 @@ def test_unknown_alias_or_version_is_refused(registry: Path) -> None:
     missing = promote(registry, "--version", "42")
     assert missing.exit_code == 1 and "(versions: 1, 2)" in missing.output
     assert promote(registry).exit_code == 2  # neither --version nor --from
+
+
+def test_logged_model_id_resolves_every_models_uri_form(registry: Path) -> None:
+    import mlflow
+
+    from ragctl.tracking import logged_model_id
+
+    version = mlflow.MlflowClient().get_model_version(NAME, "1")
+    mlflow.MlflowClient().set_registered_model_alias(NAME, "champion", "1")
+    assert version.model_id and version.model_id.startswith("m-")
+    assert logged_model_id(f"models:/{version.model_id}") == version.model_id
+    assert logged_model_id(f"models:/{NAME}/1") == version.model_id
+    assert logged_model_id(f"models:/{NAME}@champion") == version.model_id
+    assert logged_model_id("runs:/abc/chain") is None

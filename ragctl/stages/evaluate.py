@@ -148,14 +148,15 @@ def run(config: RagctlConfig, ctx: StageContext, model_uri: str | None = None, l
             gates(values, config.evaluation.thresholds),
             rows,
         )
-        mlflow.log_metrics({**values, "questions": len(rows)})
+        dataset = from_pandas(pd.DataFrame(qa).astype(str), name="qa", source=config.evaluation.dataset)
+        mlflow.log_input(dataset, context="evaluation")
+        # Also on the LoggedModel, so MLflow's model view compares chains by their evaluation.
+        mlflow.log_metrics(
+            {**values, "questions": len(rows)}, model_id=tracking.logged_model_id(model_uri), dataset=dataset
+        )
         mlflow.log_table(pd.DataFrame(rows), "eval/per_question.json")
         mlflow.log_dict(report(result), "eval/report.json")
         mlflow.set_tag(PASSED_TAG, str(result.passed).lower())
-        mlflow.log_input(
-            from_pandas(pd.DataFrame(qa).astype(str), name="qa", source=config.evaluation.dataset),
-            context="evaluation",
-        )
     return result
 
 
