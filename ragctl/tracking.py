@@ -110,17 +110,21 @@ def logged_model_id(model_uri: str) -> str | None:
     """The MLflow 3 LoggedModel id behind a models:/ URI (direct, NAME/VERSION or NAME@ALIAS), else None."""
     from mlflow.tracking import MlflowClient
 
-    if not model_uri.startswith("models:/"):
-        return None
+    def direct(uri: str) -> str | None:
+        ref = uri.removeprefix("models:/")
+        return ref if uri.startswith("models:/m-") and "/" not in ref else None
+
+    if not model_uri.startswith("models:/") or direct(model_uri):
+        return direct(model_uri)
     ref = model_uri.removeprefix("models:/")
-    if ref.startswith("m-") and "/" not in ref:
-        return ref
     client = MlflowClient()
     if "@" in ref:
-        name, alias = ref.split("@", 1)
-        return client.get_model_version_by_alias(name, alias).model_id
-    name, _, version = ref.partition("/")
-    return client.get_model_version(name, version).model_id if version else None
+        version = client.get_model_version_by_alias(*ref.split("@", 1))
+    else:
+        name, _, number = ref.partition("/")
+        version = client.get_model_version(name, number)
+    # SQLite stores leave model_id empty; the version's source is then the models:/m-... URI.
+    return version.model_id or direct(version.source or "")
 
 
 def run_link(config: RagctlConfig, run_id: str, experiment_id: str) -> str:

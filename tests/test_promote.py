@@ -76,10 +76,10 @@ def test_logged_model_id_resolves_every_models_uri_form(registry: Path) -> None:
 
     from ragctl.tracking import logged_model_id
 
-    version = mlflow.MlflowClient().get_model_version(NAME, "1")
+    model_id = mlflow.MlflowClient().get_model_version(NAME, "1").source.removeprefix("models:/")
     mlflow.MlflowClient().set_registered_model_alias(NAME, "champion", "1")
-    assert version.model_id and version.model_id.startswith("m-")
-    assert logged_model_id(f"models:/{version.model_id}") == version.model_id
-    assert logged_model_id(f"models:/{NAME}/1") == version.model_id
-    assert logged_model_id(f"models:/{NAME}@champion") == version.model_id
+    assert model_id.startswith("m-")
+    assert logged_model_id(f"models:/{model_id}") == model_id
+    assert logged_model_id(f"models:/{NAME}/1") == model_id
+    assert logged_model_id(f"models:/{NAME}@champion") == model_id
     assert logged_model_id("runs:/abc/chain") is None
