@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, is_dataclass
 from typing import Any
@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from ragctl.errors import RagctlError
-from ragctl.stages import Reporter
+from ragctl.stages import Advance, Reporter
 
 out = Console()
 err = Console(stderr=True)
@@ -22,7 +22,7 @@ class RichReporter(Reporter):
     """Progress bars on stderr, so stdout stays clean for results."""
 
     @contextmanager
-    def task(self, description: str, total: int | None) -> Iterator[Callable[[int], None]]:
+    def task(self, description: str, total: int | None) -> Iterator[Advance]:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
         columns = [SpinnerColumn(), TextColumn("{task.description}")]
@@ -31,8 +31,8 @@ class RichReporter(Reporter):
         with Progress(*columns, TimeElapsedColumn(), console=err, transient=False) as progress:
             task_id = progress.add_task(description, total=total)
 
-            def advance(n: int = 1) -> None:
-                progress.advance(task_id, n)
+            def advance(n: int = 1, label: str | None = None) -> None:
+                progress.update(task_id, advance=n, description=f"{description} {label}" if label else description)
 
             yield advance
 

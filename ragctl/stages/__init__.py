@@ -11,8 +11,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+Advance = Callable[..., None]  # advance(n=1, label=None): n more done; label says what is being worked on
 
-def _ignore(n: int = 1) -> None:
+
+def _ignore(n: int = 1, label: str | None = None) -> None:
     """Progress advance that goes nowhere."""
 
 
@@ -20,7 +22,7 @@ class Reporter:
     """Progress sink. The default does nothing; the CLI passes one that draws rich progress bars."""
 
     @contextmanager
-    def task(self, description: str, total: int | None) -> Iterator[Callable[[int], None]]:
+    def task(self, description: str, total: int | None) -> Iterator[Advance]:
         yield _ignore
 
     def note(self, message: str) -> None:

@@ -55,6 +55,7 @@ def run(config: RagctlConfig, ctx: StageContext) -> IngestResult:
         reports: list[FileReport] = []
         with ctx.reporter.task("Ingesting", total=len(files)) as advance:
             for source in files:
+                advance(0, source.name)
                 report = _ingest_file(source, config, existing.get(source.name), collection, embed, splitter)
                 if report.status == "failed":
                     ctx.reporter.note(f"skipped {report.file}: {report.reason}")
