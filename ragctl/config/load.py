@@ -23,9 +23,8 @@ def load_config(path: str | Path | None = None, overrides: list[str] | None = No
     source = Path(path) if path is not None else None
     text = _read(source) if source else ""
     root = _compose(text, source)
-    data = yaml.safe_load(text) if text.strip() else {}
-    if data is None:
-        data = {}
+    # Values come from the same node tree the error messages take their line numbers from.
+    data = yaml.SafeLoader("").construct_document(root) if root is not None else {}
     if not isinstance(data, dict):
         raise ConfigError(f"{_where(source, root, ())}: the top level must be a mapping of sections")
     data = _interpolate(data, (), source, root)
@@ -60,7 +59,7 @@ def _compose(text: str, path: Path | None) -> yaml.Node | None:
 
 
 def _node_at(root: yaml.Node | None, loc: Loc) -> yaml.Node | None:
-    """The deepest YAML node along `loc` (a key node for a mapping key that is itself wrong)."""
+    """The deepest YAML node along `loc`: the value at `loc`, or the nearest mapping that exists."""
     node = root
     for part in loc:
         if isinstance(node, yaml.MappingNode):
