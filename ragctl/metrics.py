@@ -52,11 +52,7 @@ def first_hit_rank(retrieved: Sequence[dict[str, Any]], gold: Sequence[dict[str,
 
 
 def percentile(values: Sequence[float], q: float) -> float:
-    """Linear-interpolated percentile, q in [0, 100]."""
-    if not values:
-        return 0.0
-    ordered = sorted(values)
-    pos = (len(ordered) - 1) * q / 100
-    low = int(pos)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (pos - low)
+    """Linear-interpolated percentile, q in [0, 100]; 0.0 for no values."""
+    import numpy as np
+
+    return float(np.percentile(values, q)) if len(values) else 0.0

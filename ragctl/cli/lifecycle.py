@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
 from ragctl.cli.options import ConfigOpt, JsonOpt, ModelUriOpt, SetOpt, config_path, load
 
+if TYPE_CHECKING:
+    from ragctl.config.model import RagctlConfig
+    from ragctl.stages import StageContext
 
-def _context(config: ConfigOpt, json_: bool):  # type: ignore[no-untyped-def]
+
+def _context(config: ConfigOpt, json_: bool) -> StageContext:
     from ragctl.cli import render
     from ragctl.stages import StageContext
 
     return StageContext(config_path(config), render.reporter(json_))
 
 
-def _footer(cfg, run_id: str, experiment_id: str) -> None:  # type: ignore[no-untyped-def]
+def _footer(cfg: RagctlConfig, run_id: str, experiment_id: str) -> None:
     from ragctl.cli import render
     from ragctl.tracking import run_link
 
