@@ -58,7 +58,6 @@ def root(
     apply_offline_defaults()
     # MLflow's advice about schema inference and dataset sources is noise for ragctl's users.
     warnings.filterwarnings("ignore", category=UserWarning, module=r"mlflow\.")
-    warnings.filterwarnings("ignore", category=UserWarning, message=r".*type hint")
 
 
 def _register() -> None:
