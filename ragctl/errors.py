@@ -42,10 +42,17 @@ class ServiceError(RagctlError):
     exit_code = 4
 
 
+class BusyError(RagctlError):
+    """Another ragctl process holds what this command needs (e.g. an ingest into the same collection)."""
+
+    exit_code = 5
+
+
 EXIT_CODES = {
     0: "success",
     1: "a quality gate failed or a promotion was refused",
     2: "usage or configuration error",
     3: "bad input data",
     4: "an external service failed",
+    5: "busy: another ragctl process holds the collection",
 }

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -53,11 +55,17 @@ def setup(config: RagctlConfig) -> str:
 
 
 def flatten(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Nested sections -> dotted keys. A mapping keyed by user text (file globs, metric names) stays one
+    value, as JSON: its keys may hold characters MLflow refuses in a param name."""
+    import json
+
     out: dict[str, Any] = {}
     for key, value in data.items():
         name = f"{prefix}{key}"
-        if isinstance(value, dict) and value:
+        if isinstance(value, dict) and value and all(str(k).isidentifier() for k in value):
             out.update(flatten(value, name + "."))
+        elif isinstance(value, dict) and value:
+            out[name] = json.dumps(value, sort_keys=True)
         else:
             out[name] = value
     return out
@@ -77,7 +85,13 @@ def stage_run(config: RagctlConfig, stage: str, tags: dict[str, str] | None = No
     import mlflow
 
     experiment_id = setup(config)
-    run_tags = {STAGE_TAG: stage, "ragctl.version": __version__, "ragctl.project": config.project.name}
+    run_tags = {
+        STAGE_TAG: stage,
+        "ragctl.version": __version__,
+        "ragctl.project": config.project.name,
+        "ragctl.host": socket.gethostname(),
+        "ragctl.pid": str(os.getpid()),
+    }
     commit = git_commit()
     if commit:
         run_tags["mlflow.source.git.commit"] = commit
@@ -89,9 +103,31 @@ def stage_run(config: RagctlConfig, stage: str, tags: dict[str, str] | None = No
         mlflow.log_dict(config.model_dump(mode="json"), "config/ragctl.json")
         try:
             yield run
+        except (KeyboardInterrupt, SystemExit) as exc:
+            mlflow.set_tag("ragctl.error", f"interrupted ({type(exc).__name__})")
+            mlflow.end_run("KILLED")
+            raise
         except BaseException as exc:
             mlflow.set_tag("ragctl.error", f"{type(exc).__name__}: {exc}"[:5000])
             raise
+
+
+def reap_stale_runs(config: RagctlConfig, stage: str, tags: dict[str, str]) -> list[str]:
+    """Mark KILLED the RUNNING runs of a stage whose process is known to be gone (the caller holds the
+    lock those runs held, so they cannot still be working). Returns their ids."""
+    from mlflow.tracking import MlflowClient
+
+    experiment_id = setup(config)
+    query = f"tags.`{STAGE_TAG}` = '{stage}' and attributes.status = 'RUNNING'"
+    query += "".join(f" and tags.`{k}` = '{v}'" for k, v in tags.items())
+    client = MlflowClient()
+    reaped = []
+    for run in client.search_runs([experiment_id], query, max_results=100):
+        host, pid = run.data.tags.get("ragctl.host", "?"), run.data.tags.get("ragctl.pid", "?")
+        client.set_tag(run.info.run_id, "ragctl.error", f"killed: process {pid} on {host} ended mid-run")
+        client.set_terminated(run.info.run_id, "KILLED")
+        reaped.append(run.info.run_id)
+    return reaped
 
 
 def latest_run(config: RagctlConfig, stage: str, extra_filter: str = "") -> Any | None:

@@ -33,3 +33,22 @@ def blank(path: Path, pages: int = 2) -> Path:
         writer.add_blank_page(width=595, height=842)
     writer.write(path)
     return path
+
+
+def with_blank_pages(path: Path, blanks: int = 2) -> Path:
+    """The real sample PDF plus pages that have no text layer: a partial read."""
+    writer = PdfWriter(clone_from=PdfReader(SOURCE))
+    for _ in range(blanks):
+        writer.add_blank_page(width=595, height=842)
+    writer.write(path)
+    return path
+
+
+def scanned(path: Path, pages: int = 1) -> Path:
+    """An image-only PDF: the first pages of the real sample PDF rendered to pictures, no text layer."""
+    import pypdfium2
+
+    source = pypdfium2.PdfDocument(str(SOURCE))
+    images = [source[i].render(scale=2.0).to_pil().convert("RGB") for i in range(pages)]
+    images[0].save(path, "PDF", save_all=True, append_images=images[1:], resolution=144)
+    return path

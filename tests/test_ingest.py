@@ -1,9 +1,16 @@
-"""Ingest through the real embedding model, Chroma and MLflow: what changed, what failed, what exits how."""
+"""Ingest through the real embedding model, Chroma and MLflow: what changed, what failed, what exits how,
+and what survives a kill -9 or a second ingest running at the same time (real processes)."""
 
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -12,6 +19,11 @@ from typer.testing import CliRunner
 from ragctl.cli.app import app
 from tests import pdfs
 
+CONFIG = (
+    "ingestion: {{paths: [docs]}}\nvector_store: {{path: {state}/chroma, collection: test-docs}}\n"
+    'tracking: {{uri: "sqlite:///{state}/mlflow.db", artifact_location: {state}/artifacts}}\n'
+)
+
 
 @pytest.fixture
 def corpus(project: Path) -> Path:
@@ -19,25 +31,34 @@ def corpus(project: Path) -> Path:
     docs.mkdir()
     shutil.copy(project / "sample_docs" / "normans.pdf", docs)
     shutil.copy(project / "sample_docs" / "normans_crusades_and_arts.txt", docs)
-    (project / "ragctl.yaml").write_text(
-        "ingestion: {paths: [docs]}\nvector_store: {path: state/chroma, collection: test-docs}\n"
-        'tracking: {uri: "sqlite:///state/mlflow.db", artifact_location: state/artifacts}\n'
-    )
+    (project / "ragctl.yaml").write_text(CONFIG.format(state="state"))
     return docs
 
 
-def ingest(*extra: str) -> tuple[int, dict]:
-    result = CliRunner().invoke(app, ["ingest", "--config", "ragctl.yaml", "--json", *extra])
+def ingest(*extra: str, config: str = "ragctl.yaml") -> tuple[int, dict]:
+    result = CliRunner().invoke(app, ["ingest", "--config", config, "--json", *extra])
     return result.exit_code, (json.loads(result.stdout) if result.stdout.strip() else {"output": result.output})
+
+
+def flat(text: str) -> str:
+    """Terminal output without rich's line wrapping."""
+    return " ".join(text.split())
 
 
 def statuses(report: dict) -> dict[str, str]:
     return {f["file"]: f["status"] for f in report["files"]}
 
 
-def test_changed_removed_and_added_files_are_reported(corpus: Path) -> None:
+def chunk_ids(state: Path, collection: str = "test-docs") -> list[str]:
+    import chromadb
+
+    return chromadb.PersistentClient(str(state / "chroma")).get_collection(collection).get(include=[])["ids"]
+
+
+def test_changed_deleted_and_added_files_are_reported(corpus: Path) -> None:
     code, first = ingest()
     assert code == 0 and statuses(first) == {"normans.pdf": "added", "normans_crusades_and_arts.txt": "added"}
+    assert first["summary"]["files"] == {"added": 2, "changed": 0, "deleted": 0, "unchanged": 0, "failed": 0}
     text = corpus / "normans_crusades_and_arts.txt"
     text.write_text(text.read_text() + "\nThe Normans also built many castles in Wales.\n")
     (corpus / "normans.pdf").unlink()
@@ -47,18 +68,79 @@ def test_changed_removed_and_added_files_are_reported(corpus: Path) -> None:
     assert statuses(second) == {
         "normans_crusades_and_arts.txt": "changed",
         "notes.md": "added",
-        "normans.pdf": "removed",
+        "normans.pdf": "deleted",
     }
     written = {f["file"]: f["chunks"] for f in second["files"]}
-    assert second["chunks_total"] == written["normans_crusades_and_arts.txt"] + written["notes.md"]
+    summary = second["summary"]
+    assert summary["chunks"]["deleted"] == written["normans.pdf"] > 0
+    assert summary["chunks"]["added"] == written["normans_crusades_and_arts.txt"] + written["notes.md"]
+    assert summary["chunks"]["total"] == second["chunks_total"] == summary["chunks"]["added"]
+    assert len(set(chunk_ids(corpus.parent / "state"))) == second["chunks_total"]
+    import mlflow
+
+    mlflow.set_tracking_uri(f"sqlite:///{corpus.parent}/state/mlflow.db")
+    metrics = mlflow.get_run(second["run_id"]).data.metrics
+    assert metrics["files_deleted"] == 1 and metrics["chunks_added"] == summary["chunks"]["added"]
 
 
-def test_changing_chunking_reingests_everything_without_duplicates(corpus: Path) -> None:
+def test_nothing_changed_reads_the_manifest_not_the_files(corpus: Path) -> None:
+    ingest()
+    code, again = ingest()
+    assert code == 0 and set(statuses(again).values()) == {"unchanged"}
+    assert again["summary"]["chunks"]["added"] == 0 and again["summary"]["pages"] == 0
+
+
+def test_dry_run_plans_and_writes_nothing(corpus: Path) -> None:
+    code, plan = ingest("--dry-run")
+    assert code == 0 and plan["dry_run"] is True and plan["run_id"] is None
+    assert set(statuses(plan).values()) == {"added"}
+    assert not (corpus.parent / "state").exists(), "a dry run must not create the store"
+    ingest()
+    (corpus / "normans.pdf").unlink()
+    before = sorted(chunk_ids(corpus.parent / "state"))
+    code, plan = ingest("--dry-run")
+    assert statuses(plan) == {"normans.pdf": "deleted", "normans_crusades_and_arts.txt": "unchanged"}
+    assert sorted(chunk_ids(corpus.parent / "state")) == before
+
+
+def test_changed_chunking_refuses_to_mix_vectors_until_rebuild(corpus: Path) -> None:
     _, first = ingest()
-    code, second = ingest("--set", "chunking.chunk_size=100")
-    assert code == 0 and set(statuses(second).values()) == {"changed"}
-    assert second["chunks_total"] > first["chunks_total"]
-    assert second["chunks_total"] == sum(f["chunks"] for f in second["files"])
+    result = CliRunner().invoke(app, ["ingest", "-c", "ragctl.yaml", "--set", "chunking.chunk_size=100"])
+    assert result.exit_code == 2
+    assert "chunking.chunk_size 200 -> 100" in flat(result.output) and "--rebuild" in result.output
+    code, rebuilt = ingest("--set", "chunking.chunk_size=100", "--rebuild")
+    assert code == 0 and set(statuses(rebuilt).values()) == {"added"}
+    assert rebuilt["chunks_total"] == sum(f["chunks"] for f in rebuilt["files"]) > first["chunks_total"]
+
+
+def test_outcomes_per_file_and_max_failures(corpus: Path) -> None:
+    pdfs.encrypted(corpus / "locked.pdf")
+    pdfs.corrupt(corpus / "broken.pdf")
+    pdfs.with_blank_pages(corpus / "mixed.pdf", blanks=3)
+    (corpus / "big.txt").write_text("Normandy " * 200_000)  # 1.7 MB
+    code, report = ingest("--set", "ingestion.max_file_mb=1")
+    assert code == 0, "bad files do not fail the run by default"
+    outcome = {f["file"]: (f["status"], f["outcome"]) for f in report["files"]}
+    assert outcome["locked.pdf"] == ("failed", "encrypted")
+    assert outcome["broken.pdf"] == ("failed", "corrupt")
+    assert outcome["big.txt"] == ("failed", "too-large")
+    assert outcome["mixed.pdf"] == ("added", "partial")
+    mixed = next(f for f in report["files"] if f["file"] == "mixed.pdf")
+    assert mixed["reason"] == "3 of 9 pages have no text layer" and mixed["chunks"] > 0
+    assert report["summary"]["files"]["failed"] == 3
+    code, again = ingest("--set", "ingestion.max_file_mb=1", "--max-failures", "2")
+    assert code == 3 and again["summary"]["files"]["failed"] == 3, "failed files are retried, and counted"
+    result = CliRunner().invoke(app, ["ingest", "-c", "ragctl.yaml", "--set", "ingestion.max_file_mb=1"])
+    assert "Files that need a look" in result.output and "no password configured" in flat(result.output)
+
+
+def test_a_file_that_takes_too_long_times_out_and_the_rest_ingest(corpus: Path) -> None:
+    shutil.copy(Path(__file__).parent / "data" / "sec10q" / "2023 Q1 MSFT.pdf", corpus / "filing.pdf")
+    code, report = ingest("--set", "ingestion.timeout=3")  # the filing takes ~8 s to read here
+    assert code == 0
+    outcome = {f["file"]: (f["status"], f["outcome"]) for f in report["files"]}
+    assert outcome["filing.pdf"] == ("failed", "timeout")
+    assert outcome["normans.pdf"] == ("added", "ok") and outcome["normans_crusades_and_arts.txt"] == ("added", "ok")
 
 
 def test_nothing_readable_exits_3_and_names_each_file(project: Path) -> None:
@@ -69,10 +151,127 @@ def test_nothing_readable_exits_3_and_names_each_file(project: Path) -> None:
     result = CliRunner().invoke(app, ["ingest", "--set", "ingestion.paths=[bad]", "--set", "vector_store.path=st"])
     assert result.exit_code == 3
     assert "a.pdf" in result.output and "encrypted" in result.output
-    assert "b.pdf" in result.output and "no extractable text" in result.output
+    assert "b.pdf" in result.output and "none of 2 pages has a text layer" in flat(result.output)
     assert "Traceback" not in result.output
 
 
 def test_missing_input_folder_exits_3(project: Path) -> None:
     result = CliRunner().invoke(app, ["ingest", "--set", "ingestion.paths=[nowhere]"])
     assert result.exit_code == 3 and "'nowhere' does not exist" in result.output
+
+
+# --- real processes: kill -9 mid-run, and two ingests at once -------------------------------------------------
+
+
+def _big_corpus(docs: Path, sample: Path, copies: int = 6) -> None:
+    """Several real documents; copies differ in name (and so in chunk ids) but not in content."""
+    for i in range(copies):
+        shutil.copy(sample / "normans.pdf", docs / f"normans-{i}.pdf")
+        shutil.copy(sample / "complexity_theory.pdf", docs / f"complexity-{i}.pdf")
+
+
+def _spawn(project: Path, *args: str) -> subprocess.Popen[str]:
+    ragctl = Path(sys.executable).parent / "ragctl"
+    return subprocess.Popen(
+        [str(ragctl), "ingest", "-c", "ragctl.yaml", "--json", *args],
+        cwd=project,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _chunks_written(state: Path) -> int:
+    """Count chunks from outside, read-only, while the ingest process writes."""
+    db = state / "chroma" / "chroma.sqlite3"
+    if not db.exists():
+        return 0
+    try:
+        with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=1) as con:
+            query = (
+                "select count(*) from embeddings e join segments s on e.segment_id = s.id "
+                "join collections c on s.collection = c.id where c.name = 'test-docs'"
+            )
+            return con.execute(query).fetchone()[0]
+    except sqlite3.Error:
+        return 0
+
+
+def _wait_for(condition, proc: subprocess.Popen[str], seconds: float = 180) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert proc.poll() is None, f"ingest ended early: {proc.communicate()}"
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+def test_kill_9_mid_ingest_then_rerun_equals_one_clean_ingest(corpus: Path, project: Path) -> None:
+    _big_corpus(corpus, project / "sample_docs")
+    state = project / "state"
+    for more in (1, 40):  # kill once right after the first chunks land, once mid-way through the rest
+        target = _chunks_written(state) + more
+        proc = _spawn(project)
+        _wait_for(lambda t=target: _chunks_written(state) >= t, proc)  # type: ignore[misc]
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+    (corpus / "normans-0.pdf").unlink()  # ingested before the kill: its chunks must not stay behind
+    code, resumed = ingest()
+    assert code == 0, resumed
+    assert len(resumed["reaped_runs"]) == 1, "each run reaps the one killed before it"
+    import mlflow
+
+    mlflow.set_tracking_uri(f"sqlite:///{state}/mlflow.db")
+    runs = mlflow.search_runs(search_all_experiments=True, output_format="list")
+    assert sorted(r.info.status for r in runs) == ["FINISHED", "KILLED", "KILLED"], "none left RUNNING"
+    assert all("killed: process" in r.data.tags["ragctl.error"] for r in runs if r.info.status == "KILLED")
+    (project / "clean.yaml").write_text(CONFIG.format(state="clean"))
+    code, clean = ingest(config="clean.yaml")
+    assert code == 0
+    ids = chunk_ids(state)
+    assert len(ids) == len(set(ids)) == resumed["chunks_total"] == clean["chunks_total"]
+    assert sorted(ids) == sorted(chunk_ids(project / "clean")), "same chunks, no orphans of deleted files"
+
+
+def test_a_second_ingest_into_the_same_collection_stops_or_waits(corpus: Path, project: Path) -> None:
+    _big_corpus(corpus, project / "sample_docs", copies=3)
+    first = _spawn(project)
+    _wait_for(lambda: _chunks_written(project / "state") > 0, first)
+    second = _spawn(project)
+    out, err = second.communicate(timeout=120)
+    assert second.returncode == 5, err
+    assert "another ingest into collection 'test-docs' is running" in flat(err) and f"pid {first.pid}" in err
+    third = _spawn(project, "--wait", "300")  # queues behind the first, then finds nothing to do
+    assert first.wait(timeout=300) == 0
+    out, err = third.communicate(timeout=300)
+    assert third.returncode == 0, err
+    assert set(statuses(json.loads(out)).values()) == {"unchanged"}
+
+
+def test_pdf_password_from_the_environment_never_reaches_mlflow(
+    corpus: Path, project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    password = "Tr0ub4dor-" + os.urandom(6).hex()
+    monkeypatch.setenv("RAGCTL_TEST_PDF_PASSWORD", password)
+    vault = corpus / "vault"
+    vault.mkdir()
+    pdfs.encrypted(vault / "locked.pdf", password=password)
+    pdfs.encrypted(corpus / "other.pdf", password="something-else")
+    (project / "ragctl.yaml").write_text(
+        CONFIG.format(state="state")
+        + 'ingestion: {paths: [docs], pdf: {passwords: {"vault/*.pdf": "${RAGCTL_TEST_PDF_PASSWORD}", '
+        '"other.pdf": "${RAGCTL_TEST_PDF_PASSWORD}"}}}\n'
+    )
+    code, report = ingest()
+    assert code == 0, report
+    outcome = {f["file"]: f["outcome"] for f in report["files"]}
+    assert outcome["vault/locked.pdf"] == "ok" and outcome["other.pdf"] == "wrong-password"
+    import mlflow
+
+    mlflow.set_tracking_uri(f"sqlite:///{project}/state/mlflow.db")
+    run = mlflow.get_run(report["run_id"])
+    assert json.loads(run.data.params["ingestion.pdf.passwords"])["vault/*.pdf"] == "**********"
+    written = [json.dumps(run.data.params), json.dumps(run.data.tags), json.dumps(run.data.metrics)]
+    written += [p.read_bytes().decode("latin-1") for p in (project / "state").rglob("*") if p.is_file()]
+    assert written and not any(password in text for text in written), "the password reached the store"
+    shown = CliRunner().invoke(app, ["config", "-c", "ragctl.yaml"])
+    assert password not in shown.output and "**********" in shown.output

@@ -75,16 +75,17 @@ def chroma(project: Path):  # type: ignore[no-untyped-def]
 def test_ingest_reports_bad_files_and_ingests_the_rest(project: Path) -> None:
     result = ragctl("ingest")
     status = {f["file"]: f for f in result["files"]}
-    assert status["broken.pdf"]["status"] == "failed" and "PDF" in status["broken.pdf"]["reason"]
-    assert status["locked.pdf"]["status"] == "failed" and "encrypted" in status["locked.pdf"]["reason"]
+    assert (status["broken.pdf"]["status"], status["broken.pdf"]["outcome"]) == ("failed", "corrupt")
+    assert (status["locked.pdf"]["status"], status["locked.pdf"]["outcome"]) == ("failed", "encrypted")
     assert status["normans.pdf"]["pages"] == 6 and status["complexity_theory.pdf"]["pages"] == 9
     assert result["chunks_total"] == sum(f["chunks"] for f in result["files"]) > 50
     run = client(project).get_run(result["run_id"])
     assert run.data.tags["ragctl.stage"] == "ingest"
     assert run.data.metrics["files_failed"] == 2 and run.data.metrics["chunks_total"] == result["chunks_total"]
     assert run.data.params["chunking.chunk_size"] == "200"
-    manifest = json.loads((Path(run.info.artifact_uri.removeprefix("file://")) / "manifest.json").read_text())
-    assert {f["file"] for f in manifest["files"]} == set(status)
+    files = json.loads((Path(run.info.artifact_uri.removeprefix("file://")) / "ingest" / "files.json").read_text())
+    assert {f["file"] for f in files["files"]} == set(status) and files["summary"] == result["summary"]
+    assert run.data.tags["ragctl.manifest_digest"] == result["manifest_digest"]
     assert run.inputs.dataset_inputs, "the corpus is logged as an MLflow dataset input"
 
 
@@ -94,7 +95,8 @@ def test_reingest_is_idempotent_and_resumes_an_interrupted_file(project: Path) -
     again = ragctl("ingest")
     assert {f["file"]: f["status"] for f in again["files"]}["normans.pdf"] == "unchanged"
     assert again["chunks_total"] == before
-    # An interrupted run leaves a file half-written: drop some of its chunks, re-run, get them back once.
+    # Chunks deleted behind ragctl's back: the count no longer matches the manifest, so the next run finds
+    # the file whose chunks are incomplete, redoes it, and gets them back once.
     ids = collection.get(where={"file": "normans.pdf"})["ids"]
     collection.delete(ids=ids[: len(ids) // 2])
     resumed = ragctl("ingest")

@@ -27,25 +27,39 @@ def _footer(cfg: RagctlConfig, run_id: str, experiment_id: str) -> None:
     render.run_footer(run_link(cfg, run_id, experiment_id))
 
 
-def ingest(config: ConfigOpt = None, set_: SetOpt = None, json_: JsonOpt = False) -> None:
-    """Read documents (PDF, text, Markdown), chunk, embed and write them to the vector store."""
+def ingest(
+    config: ConfigOpt = None,
+    set_: SetOpt = None,
+    json_: JsonOpt = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show what would be added, changed, deleted; write nothing")
+    ] = False,
+    rebuild: Annotated[bool, typer.Option("--rebuild", help="Empty the collection and re-embed every file")] = False,
+    max_failures: Annotated[
+        Optional[int], typer.Option(help="Exit 3 when more files than this fail [default: never]", min=0)
+    ] = None,
+    wait: Annotated[
+        float, typer.Option(help="Seconds to wait for another ingest into the collection to finish", min=0)
+    ] = 0.0,
+) -> None:
+    """Read documents (PDF, text, Markdown, HTML, DOCX), chunk, embed and write them to the vector store."""
     from ragctl.cli import render
     from ragctl.errors import DataError
     from ragctl.stages import ingest as stage
 
     cfg = load(config, set_)
-    result = stage.run(cfg, _context(config, json_))
+    result = stage.run(cfg, _context(config, json_), dry_run=dry_run, rebuild=rebuild, wait=wait)
     if json_:
         render.emit_json(result)
     else:
-        rows = [[f.file, f.status, f.pages or "", f.chunks, f.reason] for f in result.files]
-        render.table(f"Ingested into '{result.collection}'", ["file", "status", "pages", "chunks", "reason"], rows)
-        counts = {s: result.count(s) for s in ("added", "changed", "unchanged", "removed", "failed")}
-        summary = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
-        render.out.print(f"{summary}; {result.chunks_total} chunks in the collection; {result.seconds:.1f} s")
-        _footer(cfg, result.run_id, result.experiment_id)
-    if result.files and all(f.status == "failed" for f in result.files):
+        render.ingest_report(result)
+        if result.run_id and result.experiment_id:
+            _footer(cfg, result.run_id, result.experiment_id)
+    failed = len(result.failed)
+    if failed and failed == len([f for f in result.files if f.status != "deleted"]) and not dry_run:
         raise DataError("no file could be read", "see the reasons above")
+    if max_failures is not None and failed > max_failures:
+        raise DataError(f"{failed} files failed, more than --max-failures {max_failures}", "see the reasons above")
 
 
 def assemble(config: ConfigOpt = None, set_: SetOpt = None, json_: JsonOpt = False) -> None:

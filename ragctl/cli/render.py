@@ -23,16 +23,26 @@ class RichReporter(Reporter):
 
     @contextmanager
     def task(self, description: str, total: int | None) -> Iterator[Advance]:
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            SpinnerColumn,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
 
         columns = [SpinnerColumn(), TextColumn("{task.description}")]
         if total is not None:
-            columns += [BarColumn(), MofNCompleteColumn()]
+            columns += [BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[stats]}"), TimeRemainingColumn()]
         with Progress(*columns, TimeElapsedColumn(), console=err, transient=False) as progress:
-            task_id = progress.add_task(description, total=total)
+            task_id = progress.add_task(description, total=total, stats="")
 
-            def advance(n: int = 1, label: str | None = None) -> None:
+            def advance(n: int = 1, label: str | None = None, **stats: object) -> None:
                 progress.update(task_id, advance=n, description=f"{description} {label}" if label else description)
+                if stats:
+                    progress.tasks[task_id].fields["stats"] = " · ".join(f"{v} {k}" for k, v in stats.items())
 
             yield advance
 
@@ -71,3 +81,27 @@ def table(title: str, columns: list[str], rows: list[list[Any]], header: bool = 
 
 def key_values(title: str, pairs: dict[str, Any]) -> None:
     table(title, ["", ""], [[k, v] for k, v in pairs.items()], header=False)
+
+
+def ingest_report(result: Any) -> None:
+    """The files that need a look (failed or partial), then one line of totals."""
+    if result.attention:
+        rows = [[f.file, f.status, f.outcome, f.pages or "", f.chunks, f.reason] for f in result.attention]
+        table("Files that need a look", ["file", "status", "outcome", "pages", "chunks", "reason"], rows)
+    files, chunks = result.summary["files"], result.summary["chunks"]
+    counts = ", ".join(f"{n} {status}" for status, n in files.items() if n) or "no files"
+    verb = "would change" if result.dry_run else "ingested into"
+    out.print(
+        f"[bold]{verb} '{result.collection}'[/bold]: {counts}; "
+        + (
+            f"{result.chunks_total} chunks now"
+            if result.dry_run
+            else f"+{chunks['added']} -{chunks['deleted']} chunks, {chunks['total']} in the collection; "
+            f"{result.summary['pages']} pages in {result.seconds:.1f} s"
+        ),
+        highlight=False,
+    )
+    if result.dry_run:
+        rows = [[f.file, f.status] for f in result.files if f.status != "unchanged"]
+        if rows:
+            table("Plan", ["file", "status"], rows)

@@ -13,7 +13,10 @@ from typing import Any
 from ragctl.errors import ConfigError
 
 BUILTIN: dict[str, dict[str, str]] = {
-    "embedding": {"onnx-minilm": "ragctl.components.embeddings:onnx_minilm"},
+    "embedding": {
+        "onnx-minilm": "ragctl.components.embeddings:onnx_minilm",
+        "openai-compatible": "ragctl.components.remote_embeddings:openai_compatible",
+    },
     "llm": {
         "llama-cpp": "ragctl.components.llms:llama_cpp",
         "openai-compatible": "ragctl.components.llms:openai_compatible",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 DEFAULT_PROMPT = """Answer the question with a short phrase copied from the context.
 
@@ -27,11 +27,11 @@ METRICS: dict[str, bool] = {
 }
 
 
-Format = Literal["pdf", "txt", "md"]
+Format = Literal["pdf", "txt", "md", "html", "docx"]
 
 
 def _all_formats() -> list[Format]:
-    return ["pdf", "txt", "md"]
+    return ["pdf", "txt", "md", "html", "docx"]
 
 
 class Section(BaseModel):
@@ -51,12 +51,40 @@ class TrackingConfig(Section):
     artifact_location: str = ".ragctl/artifacts"
 
 
+class PdfLimitsConfig(Section):
+    """pypdf's safety limits (pypdf.Configuration). None keeps pypdf's own default."""
+
+    # pypdf's default (100,000) refuses real SEC filings (MSFT 10-Qs need ~150,000); 1,000,000 opens them
+    # and still stops a hostile array long before memory runs out.
+    array_maximum_element_count: int | None = Field(default=1_000_000, ge=1)
+    dictionary_maximum_element_count: int | None = Field(default=None, ge=1)
+    zlib_maximum_output_length: int | None = Field(default=None, ge=1)
+    stream_parsing_work_maximum_count: int | None = Field(default=None, ge=1)
+    page_tree_maximum_page_entries: int | None = Field(default=None, ge=1)
+
+
+class PdfConfig(Section):
+    # File glob (relative path or file name) -> password; write `${ENV_VAR}`, never the password itself.
+    # Masked in every dump, so it never reaches MLflow params, artifacts or `ragctl config`.
+    passwords: dict[str, SecretStr] = Field(default_factory=dict)
+    limits: PdfLimitsConfig = Field(default_factory=PdfLimitsConfig)
+    # OCR of pages without a text layer (RapidOCR; `pip install 'ragctl[ocr]'`).
+    ocr: bool = False
+
+
 class IngestionConfig(Section):
     paths: list[str] = Field(default_factory=lambda: ["sample_docs"], min_length=1)
     formats: list[Format] = Field(default_factory=_all_formats, min_length=1)
     exclude: list[str] = Field(default_factory=list)
-    # Files smaller than this many characters of extracted text count as "no text" (e.g. scanned PDFs).
+    # Less extracted text than this many characters counts as "empty" (e.g. a scanned PDF without OCR).
     min_chars: int = Field(default=20, ge=0)
+    # Larger files are not parsed (outcome too-large).
+    max_file_mb: float = Field(default=100.0, gt=0)
+    # Seconds one file may take to read and chunk before its worker is stopped (outcome timeout).
+    timeout: float = Field(default=300.0, gt=0)
+    # Worker processes that read and chunk while the main process embeds; None: half the CPUs, at least 1.
+    workers: int | None = Field(default=None, ge=1)
+    pdf: PdfConfig = Field(default_factory=PdfConfig)
 
 
 class ChunkingConfig(Section):
@@ -74,14 +102,24 @@ class ChunkingConfig(Section):
 
 class EmbeddingConfig(Section):
     type: str = "onnx-minilm"
+    # The model name; for openai-compatible, the name the endpoint serves.
     model: str = "all-MiniLM-L6-v2"
-    # Small batches are faster on CPU for this model (less padding): 25 chunks/s at 2 vs 12.5 at 32, and
-    # 0.35 GB vs 0.95 GB peak (bench/README.md).
-    batch_size: int = Field(default=2, ge=1)
+    # Texts per forward pass or request. On this CPU one at a time is fastest for MiniLM (bench/README.md).
+    batch_size: int = Field(default=1, ge=1)
     # Only for type onnx-minilm: an .onnx file or tokenizer.json instead of the packaged ones.
     model_path: str | None = None
     tokenizer_path: str | None = None
     max_length: int = Field(default=256, ge=8)
+    # Only for type openai-compatible: the endpoint (`.../v1`), the NAME of the environment variable that
+    # holds the key (the key never enters the config or MLflow), requests in flight, seconds per request.
+    api_base: str | None = None
+    api_key_env: str | None = None
+    concurrency: int = Field(default=4, ge=1)
+    timeout: float = Field(default=60.0, gt=0)
+
+    def identity(self) -> dict[str, object]:
+        """The settings that decide the vectors (not where or how fast they are computed)."""
+        return self.model_dump(include={"type", "model", "model_path", "tokenizer_path", "max_length"})
 
 
 class VectorStoreConfig(Section):

@@ -11,10 +11,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-Advance = Callable[..., None]  # advance(n=1, label=None): n more done; label says what is being worked on
+# advance(n=1, label=None, **stats): n more done; label says what is being worked on; stats are running
+# figures to show beside the bar (pages=..., chunks=...).
+Advance = Callable[..., None]
 
 
-def _ignore(n: int = 1, label: str | None = None) -> None:
+def _ignore(n: int = 1, label: str | None = None, **stats: object) -> None:
     """Progress advance that goes nowhere."""
 
 

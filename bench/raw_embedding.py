@@ -1,0 +1,29 @@
+"""The embedding floor: embed exactly the chunks a ragctl collection holds, nothing else, same model and
+settings as ingest. Prints: chunks, load seconds, embed seconds.
+Usage: python bench/raw_embedding.py CHROMA_DIR COLLECTION"""
+
+from __future__ import annotations
+
+import sys
+import time
+
+from ragctl.env import apply_offline_defaults
+
+
+def main(chroma_dir: str, collection: str) -> None:
+    apply_offline_defaults()
+    import chromadb
+
+    from ragctl.components import create
+    from ragctl.config.model import EmbeddingConfig
+
+    texts = chromadb.PersistentClient(chroma_dir).get_collection(collection).get(include=["documents"])["documents"]
+    started = time.perf_counter()
+    model = create("embedding", EmbeddingConfig())
+    loaded = time.perf_counter()
+    model.embed_many(texts)
+    print(f"{len(texts)} {loaded - started:.2f} {time.perf_counter() - loaded:.2f}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], sys.argv[2])

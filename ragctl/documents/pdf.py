@@ -1,0 +1,91 @@
+"""PDFs with pypdf, page by page: configurable safety limits, passwords, and optional OCR of pages
+that have no text layer."""
+
+from __future__ import annotations
+
+import fnmatch
+import logging
+from pathlib import Path
+from typing import Any
+
+from ragctl.config.model import IngestionConfig
+from ragctl.documents.read import Document, Page, Unreadable
+
+
+def passwords_for(name: str, config: IngestionConfig) -> list[str]:
+    """The configured passwords whose glob matches the file's relative path or its file name."""
+    base = Path(name).name
+    return [
+        secret.get_secret_value()
+        for pattern, secret in config.pdf.passwords.items()
+        if fnmatch.fnmatch(name, pattern) or fnmatch.fnmatch(base, pattern)
+    ]
+
+
+def _decrypt(reader: Any, name: str, config: IngestionConfig) -> None:
+    from pypdf import PasswordType
+
+    if reader.decrypt("") != PasswordType.NOT_DECRYPTED:
+        return  # an owner password only: readable by anyone
+    candidates = passwords_for(name, config)
+    if not candidates:
+        raise Unreadable("encrypted", "encrypted PDF: no password configured (ingestion.pdf.passwords)")
+    for password in candidates:
+        if reader.decrypt(password) != PasswordType.NOT_DECRYPTED:
+            return
+    raise Unreadable("wrong-password", f"encrypted PDF: none of the {len(candidates)} configured password(s) opens it")
+
+
+def read(path: Path, name: str, config: IngestionConfig) -> Document:
+    from pypdf import PdfReader, apply_configuration
+    from pypdf.errors import DependencyError, FileNotDecryptedError, LimitReachedError, PdfReadError
+
+    logging.getLogger("pypdf").setLevel(logging.ERROR)
+    limits = config.pdf.limits.model_dump(exclude_none=True)
+    try:
+        with apply_configuration(**limits):
+            reader = PdfReader(path)
+            if reader.is_encrypted:
+                _decrypt(reader, name, config)
+            return _pages(reader, path, config)
+    except Unreadable:
+        raise
+    except FileNotDecryptedError as exc:
+        raise Unreadable("encrypted", f"encrypted PDF: {exc}") from None
+    except DependencyError as exc:
+        raise Unreadable("unsupported", f"needs an extra package: {exc}") from None
+    except LimitReachedError as exc:
+        raise Unreadable("too-large", f"pypdf safety limit: {exc} (raise it under ingestion.pdf.limits)") from None
+    except PdfReadError as exc:
+        raise Unreadable("corrupt", f"corrupt PDF: {exc}") from None
+    except Exception as exc:  # pypdf raises many types on hostile files; the reason is what matters
+        raise Unreadable("corrupt", f"unreadable PDF: {type(exc).__name__}: {exc}") from None
+
+
+def _pages(reader: Any, path: Path, config: IngestionConfig) -> Document:
+    from pypdf.errors import LimitReachedError
+
+    pages: list[Page] = []
+    doc = Document(pages, pages_total=len(reader.pages))
+    blank: list[int] = []
+    for number, page in enumerate(reader.pages, start=1):
+        try:
+            text = page.extract_text() or ""
+        except LimitReachedError:
+            raise
+        except Exception:
+            doc.pages_failed += 1
+            continue
+        if len(text.strip()) < 3:
+            blank.append(number)
+        pages.append(Page(number, text))
+    if blank and config.pdf.ocr:
+        from ragctl.documents.ocr import ocr_pages
+
+        recognised = ocr_pages(path, blank)
+        pages[:] = [Page(p.number, recognised.get(p.number or 0, p.text)) for p in pages]
+        blank = [n for n in blank if len(recognised.get(n, "").strip()) < 3]
+        if recognised:
+            doc.notes.append(f"OCR read {len(recognised)} page(s)")
+    doc.pages_without_text = len(blank)
+    return doc

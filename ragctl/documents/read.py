@@ -1,0 +1,76 @@
+"""One file -> a Document of clean pages, or `Unreadable` with the outcome and a one-line reason."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ragctl.config.model import IngestionConfig
+from ragctl.documents.clean import clean, strip_running_lines
+
+# Bump when reading or cleaning changes what text a file yields: ingest then asks for --rebuild.
+PARSER_VERSION = 3
+
+
+class Unreadable(Exception):
+    """The file yields no usable text. `outcome` is one of the failure outcomes, `reason` says why."""
+
+    def __init__(self, outcome: str, reason: str) -> None:
+        super().__init__(reason)
+        self.outcome = outcome
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Page:
+    number: int | None  # 1-based for PDFs, None for formats without pages
+    text: str
+
+
+@dataclass
+class Document:
+    pages: list[Page]
+    pages_total: int = 0
+    pages_without_text: int = 0  # no text layer (scanned or image-only), after OCR if that is on
+    pages_failed: int = 0  # extraction raised on these pages
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def outcome(self) -> str:
+        return "partial" if self.pages_without_text or self.pages_failed else "ok"
+
+    @property
+    def reason(self) -> str:
+        parts = []
+        if self.pages_without_text:
+            parts.append(f"{self.pages_without_text} of {self.pages_total} pages have no text layer")
+        if self.pages_failed:
+            parts.append(f"{self.pages_failed} of {self.pages_total} pages failed to extract")
+        return "; ".join(parts + self.notes)
+
+
+def read(path: Path, name: str, config: IngestionConfig) -> Document:
+    """Read and clean one file; raise Unreadable when nothing usable comes out."""
+    from ragctl.documents import markup, pdf
+
+    size_mb = path.stat().st_size / 2**20
+    if size_mb > config.max_file_mb:
+        raise Unreadable("too-large", f"{size_mb:.1f} MB is over ingestion.max_file_mb ({config.max_file_mb:g})")
+    suffix = path.suffix.lower()
+    readers = {".pdf": pdf.read, ".html": markup.read_html, ".htm": markup.read_html, ".docx": markup.read_docx}
+    if suffix in (".txt", ".md", ".markdown"):
+        doc = markup.read_text(path)
+    elif suffix in readers:
+        doc = readers[suffix](path, name, config)
+    else:
+        raise Unreadable("unsupported", f"no reader for '{suffix or path.name}' files (pdf, txt, md, html, docx)")
+    texts = strip_running_lines([p.text for p in doc.pages])
+    doc.pages = [Page(p.number, clean(t)) for p, t in zip(doc.pages, texts)]
+    doc.pages = [p for p in doc.pages if p.text]
+    if sum(len(p.text) for p in doc.pages) < config.min_chars:
+        if doc.pages_total and doc.pages_without_text >= doc.pages_total:
+            raise Unreadable(
+                "empty", f"none of {doc.pages_total} pages has a text layer (scanned? see ingestion.pdf.ocr)"
+            )
+        raise Unreadable("empty", "no extractable text")
+    return doc

@@ -1,0 +1,89 @@
+"""The collection and its manifest, opened together; one kind of vectors per collection."""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ragctl.config.model import RagctlConfig
+from ragctl.errors import ConfigError
+from ragctl.stages.ingest.manifest import Manifest
+from ragctl.stages.ingest.work import fingerprint
+
+EMBEDDING_KEY = "ragctl.embedding"
+
+
+@dataclass
+class Store:
+    client: Any
+    collection: Any  # None in a dry run against a store that does not exist yet
+    manifest: Manifest
+
+
+def settings(config: RagctlConfig) -> dict[str, Any]:
+    return {"chunking": config.chunking.model_dump(), "embedding": config.embedding.identity()}
+
+
+def _differences(old: dict[str, Any], new: dict[str, Any]) -> str:
+    changes = [
+        f"{section}.{key} {old.get(section, {}).get(key)!r} -> {value!r}"
+        for section, values in new.items()
+        for key, value in values.items()
+        if old.get(section, {}).get(key) != value
+    ]
+    return ", ".join(changes) or "settings differ"
+
+
+def _check(store: Store, config: RagctlConfig) -> None:
+    count = store.collection.count() if store.collection is not None else 0
+    have = store.manifest.fingerprint
+    if count == 0 or have == fingerprint(config):
+        return
+    name = config.vector_store.collection
+    if have is None:
+        raise ConfigError(
+            f"collection '{name}' holds {count} chunks but no ragctl manifest "
+            "(made by an older ragctl or another tool)",
+            "`ragctl ingest --rebuild` re-embeds everything into it, or choose another vector_store.collection",
+        )
+    raise ConfigError(
+        f"collection '{name}' was built with other settings "
+        f"({_differences(store.manifest.meta.get('settings', {}), settings(config))}); "
+        "adding to it would mix two kinds of vectors",
+        "`ragctl ingest --rebuild` re-embeds everything, or choose another vector_store.collection",
+    )
+
+
+def open_store(client: Any, config: RagctlConfig, rebuild: bool = False) -> Store:
+    """Open (creating) the collection and its manifest, checked against the config's fingerprint."""
+    name = config.vector_store.collection
+    if rebuild:
+        for doomed in (name, Manifest(client, name).name):  # chunks first: a crash between leaves no mixing
+            with contextlib.suppress(Exception):
+                client.delete_collection(doomed)
+    wanted = f"{config.embedding.type}/{config.embedding.model}"
+    collection = client.get_or_create_collection(name, metadata={"hnsw:space": "cosine", EMBEDDING_KEY: wanted})
+    store = Store(client, collection, Manifest.load(client, name, create=True))
+    _check(store, config)
+    if store.manifest.fingerprint != fingerprint(config):
+        store.manifest.set_meta(fingerprint=fingerprint(config), settings=settings(config))
+    return store
+
+
+def peek_store(config: RagctlConfig) -> Store | None:
+    """The store as it is, for a dry run: writes nothing, and is None when there is no store yet."""
+    from ragctl.components.vector_stores import chroma_client
+
+    vs = config.vector_store
+    if vs.mode == "persistent" and not (Path(vs.path) / "chroma.sqlite3").exists():
+        return None
+    client = chroma_client(vs)
+    try:
+        collection = client.get_collection(vs.collection)
+    except Exception:
+        collection = None
+    store = Store(client, collection, Manifest.load(client, vs.collection, create=False))
+    _check(store, config)
+    return store
