@@ -6,13 +6,14 @@ STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 RAGCTL := PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/ragctl
 QUESTION ?= Who was Guy's rival?
 
-.PHONY: install demo test test-fast lint format bench clean help
+.PHONY: install demo test test-fast lint format bench bench-ingest clean help
 
 help:
 	@echo "make demo   - install into $(VENV) and run the whole lifecycle on sample_docs/"
 	@echo "make test   - install into $(VENV) and run the test suite (unit + end-to-end)"
 	@echo "make lint   - ruff (check + format --check) and mypy on ragctl/"
 	@echo "make bench  - time each stage and 'ragctl --help' (bench/README.md)"
+	@echo "make bench-ingest - ingest side by side on a real corpus: raw embedding, plain LlamaIndex, ragctl"
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -47,6 +48,9 @@ format: install
 
 bench: install
 	$(BIN)/python bench/run.py
+
+bench-ingest: install   # needs a real corpus: CORPUS=path/to/pdfs (default ../shared/corpora/sec10q/docs)
+	$(BIN)/python bench/ingest.py $(if $(CORPUS),--corpus "$(CORPUS)") --scale 250,1000
 
 clean:
 	rm -rf .ragctl .pytest_cache .mypy_cache .ruff_cache

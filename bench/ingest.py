@@ -26,7 +26,7 @@ CONFIG = (
 
 
 def ragctl(work: Path) -> tuple[float, float, dict]:
-    wall, rss, out = run([str(BIN / "ragctl"), "ingest", "--json"], work)
+    wall, rss, out = run([str(BIN / "ragctl"), "ingest", "-c", "ragctl.yaml", "--json"], work)
     return wall, rss, json.loads(out)
 
 
