@@ -50,9 +50,6 @@ class IngestResult:
     seconds: float = 0.0
     reaped_runs: list[str] = field(default_factory=list)
 
-    def count(self, status: str) -> int:
-        return sum(1 for f in self.files if f.status == status)
-
     @property
     def failed(self) -> list[FileReport]:
         return [f for f in self.files if f.status == "failed"]
