@@ -30,6 +30,11 @@ class ConfigError(UsageError):
     """The configuration file or an override is invalid."""
 
 
+class DatasetError(UsageError):
+    """An evaluation dataset is missing or malformed (exit 2, as a usage error: CI must not read it as a
+    failed gate)."""
+
+
 class DataError(RagctlError):
     """Input data (documents, QA set) is missing or unusable."""
 
@@ -51,7 +56,7 @@ class BusyError(RagctlError):
 EXIT_CODES = {
     0: "success",
     1: "a quality gate failed or a promotion was refused",
-    2: "usage or configuration error",
+    2: "usage, configuration or evaluation dataset error",
     3: "bad input data",
     4: "an external service failed",
     5: "busy: another ragctl process holds the collection",

@@ -30,7 +30,8 @@ class RagEngine:
     """Answers a question with its sources; one instance per loaded model."""
 
     def __init__(self, chain_config: dict[str, Any]) -> None:
-        from llama_index.core import PromptTemplate, VectorStoreIndex
+        from llama_index.core import PromptTemplate, VectorStoreIndex, get_response_synthesizer
+        from llama_index.core.response_synthesizers import ResponseMode
         from llama_index.vector_stores.chroma import ChromaVectorStore
 
         from ragctl.components import create
@@ -45,21 +46,32 @@ class RagEngine:
             PromptConfig.model_validate(chain_config["prompt"]).template,
             template_var_mappings={"context_str": "context", "query_str": "question"},
         )
-        self.engine = index.as_query_engine(
+        self.top_k = RetrievalConfig.model_validate(chain_config["retrieval"]).top_k
+        self.retriever = index.as_retriever(similarity_top_k=self.top_k)
+        self.synthesizer = get_response_synthesizer(
             llm=create("llm", LLMConfig.model_validate(chain_config["llm"])),
-            similarity_top_k=RetrievalConfig.model_validate(chain_config["retrieval"]).top_k,
             text_qa_template=template,
-            response_mode="compact",
+            response_mode=ResponseMode.COMPACT,
         )
 
     def answer(self, question: str) -> dict[str, Any]:
-        response: Any = self.engine.query(question)  # a Response: streaming is off
-        sources = [
-            {
-                "file": n.node.metadata.get("file"),
-                "page": n.node.metadata.get("page"),
-                "score": round(float(n.score or 0.0), 4),
-            }
-            for n in response.source_nodes
-        ]
-        return {"answer": str(response.response or "").strip(), "sources": sources}
+        """One trace per question: chain -> retrieve (RETRIEVER) -> the LLM call(s) (LLM, in llms.py)."""
+        from ragctl import tracing
+
+        with tracing.span("ragctl_chain", "CHAIN", {"question": question}) as root:
+            with tracing.span("retrieve", "RETRIEVER", {"query": question}) as retrieval:
+                nodes = self.retriever.retrieve(question)
+                if tracing.enabled():
+                    retrieval.set_outputs(tracing.documents(nodes))
+            response: Any = self.synthesizer.synthesize(question, nodes)  # a Response: streaming is off
+            sources = [
+                {
+                    "file": n.node.metadata.get("file"),
+                    "page": n.node.metadata.get("page"),
+                    "score": round(float(n.score or 0.0), 4),
+                }
+                for n in nodes
+            ]
+            result = {"answer": str(response.response or "").strip(), "sources": sources}
+            root.set_outputs(result)
+        return result

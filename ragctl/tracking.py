@@ -163,6 +163,20 @@ def logged_model_id(model_uri: str) -> str | None:
     return version.model_id or direct(version.source or "")
 
 
+def record_model_output(model_uri: str) -> None:
+    """Record, on the active run, the LoggedModel it acted on (register, promote) as the run's output model.
+
+    MLflow's GenAI "Evaluation runs" page lists every run of the experiment that has no output model; this
+    is the factual link that keeps register and promote runs off that page (ingest produces no model, so
+    its runs stay listed: see README "MLflow's views")."""
+    import mlflow
+    from mlflow.entities import LoggedModelOutput
+
+    model_id = logged_model_id(model_uri)
+    if model_id:
+        mlflow.log_outputs([LoggedModelOutput(model_id=model_id, step=0)])
+
+
 def run_link(config: RagctlConfig, run_id: str, experiment_id: str) -> str:
     """A URL to the run for a tracking server; for a local store, the command that opens its UI."""
     uri = config.tracking.uri

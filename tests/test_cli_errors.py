@@ -40,11 +40,10 @@ def test_status_on_an_empty_project(project: Path) -> None:
 
 
 def test_bad_qa_set_names_the_line(project: Path) -> None:
-    from ragctl.errors import DataError
-    from ragctl.stages.evaluate import load_qa
-
     qa = project / "qa.jsonl"
     qa.write_text('{"question": "q", "answer": "a"}\nnot json\n{"answer": "a"}\n')
-    with pytest.raises(DataError) as err:
-        load_qa(str(qa))
-    assert f"{qa}:2" in err.value.message and f"{qa}:3" in err.value.message
+    result = CliRunner().invoke(app, ["evaluate", *STATE, "--set", f"evaluation.dataset={qa}"])
+    assert result.exit_code == 2, result.output
+    output = " ".join(result.output.split())  # without rich's line wrapping
+    assert "qa.jsonl:2: not JSON" in output and "qa.jsonl:3: 'question' must be" in output
+    assert "Traceback" not in result.output

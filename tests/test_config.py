@@ -23,7 +23,7 @@ def test_builtin_defaults_and_shipped_config_are_valid() -> None:
     assert load_config(None) == RagctlConfig()
     shipped = load_config(ROOT / "configs" / "default.yaml")
     assert shipped.vector_store.collection == "sample-docs"
-    assert shipped.evaluation.thresholds["hit_rate"] > 0
+    assert shipped.evaluation.thresholds["hit_rate"] == ">= 0.8"
 
 
 def test_env_interpolation_with_and_without_default(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -88,7 +88,7 @@ def test_broken_yaml_names_line(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("evaluation:\n  thresholds:\n    hit_rat: 0.5\n", "unknown metric(s) hit_rat"),
+        ("evaluation:\n  thresholds:\n    hit_rat: 0.5\n", "unknown metric 'hit_rat'"),
         ("chunking:\n  chunk_size: 100\n  chunk_overlap: 100\n", "chunk_overlap must be smaller"),
         ("prompt:\n  template: 'no placeholders'\n", "must contain {context} and {question}"),
         ("- a\n- b\n", "top level must be a mapping"),

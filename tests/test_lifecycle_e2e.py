@@ -9,9 +9,11 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -19,7 +21,7 @@ import yaml
 from typer.testing import CliRunner
 
 from ragctl.cli.app import app
-from tests import pdfs
+from tests import pdfs, servers
 from tests.conftest import SAMPLE_DOCS
 
 pytestmark = pytest.mark.e2e
@@ -127,19 +129,75 @@ def test_evaluate_gate_fails_with_exit_code_1(project: Path) -> None:
     assert report["passed"] is False and report["questions"] == 2
 
 
-def test_evaluate_passes_the_configured_thresholds(project: Path) -> None:
-    report = ragctl("evaluate")
+def test_evaluate_passes_through_mlflow_genai_with_traces_and_reports(project: Path) -> None:
+    out = project / "reports"
+    report = ragctl(
+        "evaluate",
+        "--junit",
+        str(out / "eval.xml"),
+        "--report",
+        str(out / "eval.html"),
+        "--summary",
+        str(out / "eval.md"),
+    )
     assert report["passed"] is True, report
-    assert report["questions"] == 29
-    assert set(report["metrics"]) >= {"hit_rate", "mrr", "exact_match", "token_f1", "latency_p50", "latency_p95"}
-    run = client(project).get_run(report["run_id"])
-    assert run.data.tags["ragctl.eval_passed"] == "true"
-    assert "eval/per_question.json" in [a.path for a in client(project).list_artifacts(report["run_id"], "eval")]
+    assert report["questions"] == 29 and not report["invalid"]
+    metrics = report["metrics"]
+    for name in ("hit_rate@1", "file_ndcg@3", "recall@3", "precision@3", "rouge_l", "semantic_similarity"):
+        assert 0.0 <= metrics[name] <= 1.0, name
+    assert metrics["hit_rate"] == metrics["hit_rate@3"] and metrics["tokens_in"] > 100
+    assert metrics["generation_p50"] > 0 and metrics["retrieval_p95"] > 0
     import mlflow
 
+    mlflow_client = client(project)
+    run = mlflow_client.get_run(report["run_id"])
+    assert run.data.tags["ragctl.eval_passed"] == "true" and run.data.metrics["hit_rate_at_3"] == metrics["hit_rate@3"]
+    assert run.inputs.dataset_inputs, "the QA set is the run's input"
     model_id = report["model_uri"].removeprefix("models:/")
     linked = {m.key: m.value for m in mlflow.get_logged_model(model_id).metrics or []}
-    assert linked["hit_rate"] == report["metrics"]["hit_rate"]
+    assert linked["hit_rate"] == metrics["hit_rate"]
+    # One trace per question, linked to the run and the LoggedModel, with ragctl's scores as assessments.
+    traces = mlflow.search_traces(locations=[run.info.experiment_id], run_id=report["run_id"], return_type="list")
+    assert len(traces) == 29
+    trace = mlflow.get_trace(traces[0].info.trace_id)
+    assert trace.info.request_metadata.get("mlflow.modelId") == model_id
+    spans = {s.span_type: s for s in trace.data.spans}
+    assert spans["CHAIN"].parent_id is None and set(spans) == {"CHAIN", "RETRIEVER", "LLM"}
+    documents = spans["RETRIEVER"].outputs
+    assert len(documents) == 3 and documents[0]["metadata"]["file"] and documents[0]["page_content"]
+    assert "Question:" in spans["LLM"].inputs["prompt"]
+    assert spans["LLM"].attributes["mlflow.chat.tokenUsage"]["input_tokens"] > 0
+    assessed = {a.name for a in trace.info.assessments}
+    assert {"hit_rate_at_3", "token_f1", "rouge_l", "latency"} <= assessed
+    # The reports: JUnit valid against its schema, Markdown, and an HTML page a real browser renders.
+    from lxml import etree
+
+    schema = etree.XMLSchema(etree.parse(str(Path(__file__).parent / "data" / "junit" / "junit-10.xsd")))
+    assert schema.validate(etree.parse(str(out / "eval.xml"))), schema.error_log
+    assert "ragctl evaluate: ✅ passed" in (out / "eval.md").read_text()
+    assert {"eval.xml", "eval.html", "eval.md", "rows.json", "report.json"} <= {
+        Path(a.path).name for a in mlflow_client.list_artifacts(report["run_id"], "eval")
+    }
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None and not os.environ.get("CI"):
+        pytest.skip("chromium is not installed (.ci/run installs it)")
+    assert chromium, "CI installs chromium (.ci/run)"
+    dom = subprocess.run(
+        [
+            chromium,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--virtual-time-budget=10000",
+            "--dump-dom",
+            (out / "eval.html").as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    ).stdout
+    assert dom.count('class="main-svg"') >= 2, "plotly drew the figures"
+    assert "Worst questions" in dom
 
 
 def test_register_and_promote_under_gates(project: Path) -> None:
@@ -154,6 +212,11 @@ def test_register_and_promote_under_gates(project: Path) -> None:
     assert str(client(project).get_model_version_by_alias(MODEL, "champion").version) == "1"
     params = client(project).get_run(promoted["run_id"]).data.params
     assert params["reason"] == "e2e" and params["from_version"] == "none" and params["who"]
+    # Both runs name the chain they acted on as their output model, which keeps them off MLflow's
+    # "Evaluation runs" page (it lists the runs without an output model).
+    for run_id in (registered["run_id"], promoted["run_id"]):
+        (output,) = client(project).get_run(run_id).outputs.model_outputs
+        assert registered["model_uri"].endswith(output.model_id)
 
 
 def test_fresh_process_loads_the_champion_with_stock_mlflow(project: Path, tmp_path: Path) -> None:
@@ -181,6 +244,13 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def _trace_count(project: Path) -> int:
+    import sqlite3
+
+    with sqlite3.connect(f"file:{project}/state/mlflow.db?mode=ro", uri=True) as db:
+        return int(db.execute("select count(*) from trace_info").fetchone()[0])
 
 
 def test_mlflow_models_serve_answers(project: Path) -> None:
@@ -226,9 +296,12 @@ def test_mlflow_models_serve_answers(project: Path) -> None:
         request = urllib.request.Request(
             f"http://127.0.0.1:{port}/invocations", body, {"Content-Type": "application/json"}
         )
+        traces_before = _trace_count(project)
         with urllib.request.urlopen(request, timeout=120) as response:
             (prediction,) = json.loads(response.read())["predictions"]
         assert "911" in prediction["answer"]
+        time.sleep(2)  # traces are written in the background: give a stray one time to land
+        assert _trace_count(project) == traces_before, "serving writes no traces unless asked to"
         assert prediction["sources"][0]["file"] == "normans.pdf"
     finally:
         os.killpg(server.pid, 15)
@@ -238,29 +311,45 @@ def test_mlflow_models_serve_answers(project: Path) -> None:
 def test_query_and_status(project: Path) -> None:
     answer = ragctl("query", "In what country is Normandy located?")
     assert "France" in answer["answer"] and answer["model_uri"].endswith("@champion")
+    import mlflow
+
+    trace = mlflow.get_trace(answer["trace_id"], flush=True)
+    assert [s.span_type for s in trace.data.spans] == ["CHAIN", "RETRIEVER", "LLM"], "ragctl query traces"
     status = ragctl("status")
     assert set(status) >= {"tracking_uri", "experiment", "model_name", "aliases", "collection", "chunks", "last_runs"}
     assert status["aliases"] == {"champion": "1"}
     assert all(status["last_runs"][s] for s in ("ingest", "assemble", "evaluate", "register", "promote"))
 
 
+def test_baseline_reuses_its_results_and_does_not_flag_the_same_chain(project: Path) -> None:
+    report = ragctl("evaluate", "--baseline", "champion")
+    assert report["passed"] is True, report
+    assert report["baseline"]["reused"] is True, "champion's own evaluation matches model, data and collection"
+    compared = {c["metric"]: c for c in report["comparisons"]}
+    assert set(compared) >= {"hit_rate", "mrr", "token_f1"} and not any(c["regression"] for c in compared.values())
+    assert compared["hit_rate"]["questions"] == 29 and compared["hit_rate"]["delta"] == 0.0
+
+
+def test_baseline_catches_a_degraded_chain(project: Path) -> None:
+    degraded = ragctl("assemble", "--set", "retrieval.top_k=1")
+    junit = project / "reports" / "degraded.xml"
+    result = invoke("evaluate", "--json", "--baseline", "champion", "--junit", str(junit))
+    assert result.exit_code == 1, result.output
+    report = json.loads(result.stdout)
+    assert report["model_uri"] == degraded["model_uri"] and report["baseline"]["reused"] is True
+    compared = {c["metric"]: c for c in report["comparisons"]}
+    assert compared["hit_rate"]["delta"] < 0 and compared["hit_rate"]["method"] == "mcnemar"
+    flagged = [m for m, c in compared.items() if c["regression"]]
+    assert flagged, compared
+    assert "regressed" in " ".join(result.output.split())
+    assert "hit_rate vs baseline" in junit.read_text() and "significant regression" in junit.read_text()
+
+
 @pytest.fixture(scope="module")
 def llama_server() -> Iterator[tuple[str, str]]:
     """A real OpenAI-compatible endpoint: llama.cpp's HTTP server on loopback, behind an API key."""
-    import secrets
-
-    import xllamacpp
-
-    from ragctl.components.llms import resolve_gguf
-
-    key = secrets.token_hex(8)
-    params = xllamacpp.CommonParams()
-    params.model.path = str(resolve_gguf("gemma-3-270m-q4_k_m"))
-    params.n_ctx = 4096
-    params.verbosity = -1
-    params.api_keys = [key]
-    server = xllamacpp.Server(params)
-    yield server.listening_address + "/v1", key
+    server, api_base, key = servers.llama_server(n_ctx=8192)
+    yield api_base, key
     del server
 
 
@@ -294,3 +383,49 @@ def test_openai_compatible_endpoint_and_the_key_never_reaches_mlflow(
     monkeypatch.setenv("RAGCTL_E2E_KEY", "wrong")
     refused = invoke("evaluate", "--limit", "1", *endpoint)
     assert refused.exit_code == 4 and "401" in refused.output
+
+
+def test_judge_through_a_real_endpoint_counts_unmeasured_verdicts(
+    project: Path, llama_server: tuple[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    api_base, key = llama_server
+    monkeypatch.setenv("RAGCTL_JUDGE_KEY", key)
+    judge = (
+        f"evaluation.judge={{api_base: '{api_base}', model: gemma, api_key_env: RAGCTL_JUDGE_KEY, "
+        "metrics: [groundedness, correctness], max_unmeasured: 1.0}"
+    )
+    report = ragctl("evaluate", "--limit", "2", "--set", judge)
+    gates = {g["metric"]: g for g in report["gates"]}
+    for metric in ("groundedness", "correctness"):
+        measured = report["metrics"].get(metric)
+        unmeasured = report["unmeasured"][metric]
+        assert unmeasured == 2 or measured is not None, "a verdict or a counted unmeasured, never a silent NaN"
+        assert gates[f"{metric} unmeasured"]["value"] == unmeasured / 2 and gates[f"{metric} unmeasured"]["passed"]
+
+
+class _GarbageJudge(BaseHTTPRequestHandler):
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers["Content-Length"]))
+        body = json.dumps({"choices": [{"index": 0, "message": {"role": "assistant", "content": "banana"}}]})
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.end_headers()
+        self.wfile.write(body.encode())
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_a_garbage_judge_is_unmeasured_and_fails_the_budget(project: Path) -> None:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _GarbageJudge)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        api_base = f"http://127.0.0.1:{server.server_address[1]}/v1"
+        judge = f"evaluation.judge={{api_base: '{api_base}', model: x, metrics: [relevance], max_unmeasured: 0.5}}"
+        result = invoke("evaluate", "--json", "--limit", "2", "--set", judge)
+    finally:
+        server.shutdown()
+    assert result.exit_code == 1, result.output
+    report = json.loads(result.stdout)
+    assert report["unmeasured"] == {"relevance": 2} and "relevance" not in report["metrics"]
+    assert {g["metric"]: g["passed"] for g in report["gates"]}["relevance unmeasured"] is False

@@ -4,7 +4,6 @@ Gemma GGUF, on loopback behind an API key), and retries against a server that fa
 from __future__ import annotations
 
 import json
-import secrets
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -15,24 +14,13 @@ from typer.testing import CliRunner
 
 from ragctl.cli.app import app
 from ragctl.config.model import EmbeddingConfig
+from tests import servers
 
 
 @pytest.fixture(scope="module")
 def embedding_server() -> Iterator[tuple[str, str]]:
-    import xllamacpp
-
-    from ragctl.components.llms import resolve_gguf
-
-    key = secrets.token_hex(8)
-    params = xllamacpp.CommonParams()
-    params.model.path = str(resolve_gguf("gemma-3-270m-q4_k_m"))
-    params.n_ctx = 2048
-    params.verbosity = -1
-    params.embedding = True
-    params.pooling_type = xllamacpp.llama_pooling_type.LLAMA_POOLING_TYPE_MEAN
-    params.api_keys = [key]
-    server = xllamacpp.Server(params)
-    yield server.listening_address + "/v1", key
+    server, api_base, key = servers.llama_server(n_ctx=2048, embedding=True)
+    yield api_base, key
     del server
 
 

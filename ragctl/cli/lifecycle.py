@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
@@ -91,30 +92,40 @@ def evaluate(
     json_: JsonOpt = False,
     model_uri: ModelUriOpt = None,
     limit: Annotated[Optional[int], typer.Option(help="Evaluate only the first N questions", min=1)] = None,
+    baseline: Annotated[
+        Optional[str],
+        typer.Option(help="Compare per question with this alias, version number or models:/ URI (e.g. champion)"),
+    ] = None,
+    junit: Annotated[
+        Optional[Path], typer.Option(help="Write JUnit XML: a testcase per threshold and comparison")
+    ] = None,
+    report: Annotated[Optional[Path], typer.Option(help="Write a self-contained HTML report")] = None,
+    summary: Annotated[
+        Optional[Path], typer.Option(help="Write a Markdown summary (e.g. $GITHUB_STEP_SUMMARY)")
+    ] = None,
 ) -> None:
-    """Run a chain over the QA set, log metrics and a per-question table; exit 1 if a threshold fails."""
+    """Score a chain on the QA set through MLflow GenAI evaluation; exit 1 on a failed threshold or a
+    significant regression against --baseline."""
     from ragctl.cli import render
     from ragctl.errors import GateFailed
     from ragctl.stages import evaluate as stage
 
     cfg = load(config, set_)
-    result = stage.run(cfg, _context(config, json_), model_uri=model_uri, limit=limit)
+    outputs = stage.Outputs(junit=junit, report=report, summary=summary)
+    result = stage.run(
+        cfg, _context(config, json_), model_uri=model_uri, limit=limit, baseline_ref=baseline, outputs=outputs
+    )
     if json_:
-        render.emit_json({**stage.report(result), "run_id": result.run_id})
+        from ragctl.evaluation.reports import as_dict
+
+        render.emit_json(as_dict(result))
     else:
-        bounds = {g.metric: g for g in result.gates}
-        rows = []
-        for name, value in result.metrics.items():
-            gate = bounds.get(name)
-            bound = f"{'>=' if gate.minimum else '<='} {gate.bound:g}" if gate else ""
-            verdict = ("[green]pass[/green]" if gate.passed else "[red]FAIL[/red]") if gate else ""
-            rows.append([name, f"{value:.3f}", bound, verdict])
-        render.out.print(f"Evaluated {result.model_uri} on {result.questions} questions", highlight=False)
-        render.table("Metrics", ["metric", "value", "threshold", ""], rows)
+        render.evaluation_report(result)
         _footer(cfg, result.run_id, result.experiment_id)
     if not result.passed:
-        failed = ", ".join(g.metric for g in result.gates if not g.passed)
-        raise GateFailed(f"quality gate failed: {failed}")
+        failed = [g.metric for g in result.gates if not g.passed]
+        failed += [f"{c.metric} regressed" for c in result.comparisons if c.regression]
+        raise GateFailed(f"quality gate failed: {', '.join(failed)}")
 
 
 def register(

@@ -105,3 +105,37 @@ def ingest_report(result: Any) -> None:
         rows = [[f.file, f.status] for f in result.files if f.status != "unchanged"]
         if rows:
             table("Plan", ["file", "status"], rows)
+
+
+def _num(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.3f}"
+
+
+def evaluation_report(result: Any) -> None:
+    """Metric, threshold, pass/fail and baseline delta with its interval; then invalid and unmeasured items."""
+    compared = {c.metric: c for c in result.comparisons}
+    bounds = {g.metric: g for g in result.gates}
+    shown = list(bounds) + [m for m in compared if m not in bounds]
+    rows = []
+    for name in shown:
+        gate, comparison = bounds.get(name), compared.get(name)
+        value = gate.value if gate else comparison.candidate if comparison else result.metrics.get(name)
+        verdict = ("[green]pass[/green]" if gate.passed else "[red]FAIL[/red]") if gate else ""
+        delta = ""
+        if comparison:
+            delta = f"{comparison.delta:+.3f} [{comparison.low:+.3f}, {comparison.high:+.3f}]"
+            delta += " [red]regression[/red]" if comparison.regression else ""
+        rows.append([name, _num(value), gate.condition if gate else "", verdict, delta])
+    columns = ["metric", "value", "threshold", "", "vs baseline (interval)" if result.baseline else ""]
+    out.print(f"Evaluated {result.model_uri} on {result.questions} questions", highlight=False)
+    if result.baseline:
+        reused = ", reused its logged results" if result.baseline.reused else ""
+        out.print(f"Baseline {result.baseline.model_uri} (run {result.baseline.run_id}{reused})", highlight=False)
+    table("Quality gate", columns, rows)
+    if result.invalid:
+        table("Invalid items (not scored)", ["where", "reason"], [[i["where"], i["reason"]] for i in result.invalid])
+    for metric, count in result.unmeasured.items():
+        if count:
+            out.print(f"[yellow]{metric}: {count} verdicts unmeasured[/yellow]")
+    for kind, path in result.files.items():
+        out.print(f"{kind}: {path}", highlight=False)

@@ -31,6 +31,8 @@ def query(
     )
     rows = [[s["file"], s.get("page") or "", f"{s['score']:.3f}"] for s in result["sources"]]
     render.table(f"Sources ({result['model_uri']})", ["file", "page", "score"], rows)
+    if result.get("trace_id"):
+        render.out.print(f"MLflow trace: {result['trace_id']}", highlight=False)
 
 
 def status(config: ConfigOpt = None, set_: SetOpt = None, json_: JsonOpt = False) -> None:

@@ -1,16 +1,18 @@
-"""evaluate: run a logged chain over a QA set, score retrieval and answers, and gate on thresholds."""
+"""evaluate: score a logged chain on a QA set through `mlflow.genai.evaluate`, gate on thresholds, and
+compare it per question with a baseline version. Each scored model is one MLflow run; the steps live in
+ragctl.evaluation."""
 
 from __future__ import annotations
 
-import json
-import time
+import copy
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ragctl import metrics as m
-from ragctl.config.model import METRICS, RagctlConfig
-from ragctl.errors import DataError, UsageError
+from ragctl.config.model import RagctlConfig
+from ragctl.errors import ServiceError, UsageError
+from ragctl.evaluation import aggregate, baseline, datasets, gates, names, statistics
+from ragctl.evaluation.harness import Row
 from ragctl.stages import StageContext
 from ragctl.stages.assemble import MODEL_URI_TAG
 
@@ -18,15 +20,24 @@ PASSED_TAG = "ragctl.eval_passed"
 
 
 @dataclass
-class Gate:
-    metric: str
-    value: float
-    bound: float
-    minimum: bool
+class Scored:
+    """One model scored on the dataset (fresh, or reused from an earlier run)."""
 
-    @property
-    def passed(self) -> bool:
-        return self.value >= self.bound if self.minimum else self.value <= self.bound
+    run_id: str
+    model_uri: str
+    model_id: str | None
+    top_k: int
+    rows: list[Row]
+    metrics: dict[str, float]
+    invalid: list[dict[str, str]]
+    reused: bool = False
+
+
+@dataclass
+class Outputs:
+    junit: Path | None = None
+    report: Path | None = None
+    summary: Path | None = None
 
 
 @dataclass
@@ -34,44 +45,20 @@ class EvalResult:
     run_id: str
     experiment_id: str
     model_uri: str
+    dataset: str
     questions: int
     metrics: dict[str, float]
-    gates: list[Gate] = field(default_factory=list)
-    rows: list[dict[str, Any]] = field(default_factory=list)
+    gates: list[gates.Gate] = field(default_factory=list)
+    comparisons: list[statistics.Comparison] = field(default_factory=list)
+    baseline: Scored | None = None
+    rows: list[Row] = field(default_factory=list)
+    invalid: list[dict[str, str]] = field(default_factory=list)
+    unmeasured: dict[str, int] = field(default_factory=dict)
+    files: dict[str, str] = field(default_factory=dict)
 
     @property
     def passed(self) -> bool:
-        return all(g.passed for g in self.gates)
-
-
-def load_qa(path: str, limit: int | None = None) -> list[dict[str, Any]]:
-    """Read the JSONL QA set; every bad line is reported with its number."""
-    file = Path(path)
-    if not file.is_file():
-        raise DataError(f"evaluation.dataset: file not found: {path}")
-    items, problems = [], []
-    for number, line in enumerate(file.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            item = json.loads(line)
-            if not isinstance(item.get("question"), str) or not isinstance(
-                item.get("answer", item.get("answers")), (str, list)
-            ):
-                raise ValueError("needs 'question' (string) and 'answer' (string) or 'answers' (list)")
-            sources = item.get("sources", [])
-            if not isinstance(sources, list) or not all(isinstance(s, dict) and "file" in s for s in sources):
-                raise ValueError("'sources' must be a list of {file, page?}")
-        except (ValueError, AttributeError) as exc:
-            problems.append(f"{path}:{number}: {exc}")
-            continue
-        answers = item.get("answers") or [item["answer"]]
-        items.append({**item, "answers": [str(a) for a in answers], "sources": sources})
-    if problems:
-        raise DataError("invalid QA set\n  " + "\n  ".join(problems[:10]), "one JSON object per line")
-    if not items:
-        raise DataError(f"{path}: the QA set is empty")
-    return items[:limit] if limit else items
+        return all(g.passed for g in self.gates) and not any(c.regression for c in self.comparisons)
 
 
 def default_model_uri(config: RagctlConfig) -> str:
@@ -83,97 +70,167 @@ def default_model_uri(config: RagctlConfig) -> str:
     return assembled.data.tags[MODEL_URI_TAG]
 
 
-def score(item: dict[str, Any], prediction: dict[str, Any], seconds: float) -> dict[str, Any]:
-    rank = m.first_hit_rank(prediction["sources"], item["sources"])
-    answer = prediction["answer"]
-    return {
-        "question": item["question"],
-        "gold_answer": item["answers"][0],
-        "answer": answer,
-        "exact_match": m.exact_match(answer, item["answers"]),
-        "token_f1": m.token_f1(answer, item["answers"]),
-        "hit": float(rank is not None),
-        "reciprocal_rank": 1.0 / rank if rank else 0.0,
-        "latency_s": seconds,
-        "gold_sources": json.dumps(item["sources"]),
-        "retrieved": json.dumps([[s["file"], s.get("page")] for s in prediction["sources"]]),
-    }
-
-
-def aggregate(rows: list[dict[str, Any]]) -> dict[str, float]:
-    n = len(rows)
-    latencies = [r["latency_s"] for r in rows]
-    return {
-        "hit_rate": sum(r["hit"] for r in rows) / n,
-        "mrr": sum(r["reciprocal_rank"] for r in rows) / n,
-        "exact_match": sum(r["exact_match"] for r in rows) / n,
-        "token_f1": sum(r["token_f1"] for r in rows) / n,
-        "latency_p50": m.percentile(latencies, 50),
-        "latency_p95": m.percentile(latencies, 95),
-    }
-
-
-def gates(values: dict[str, float], thresholds: dict[str, float]) -> list[Gate]:
-    return [Gate(name, values[name], bound, METRICS[name]) for name, bound in thresholds.items()]
-
-
-def run(config: RagctlConfig, ctx: StageContext, model_uri: str | None = None, limit: int | None = None) -> EvalResult:
+def _load(model_uri: str, ctx: StageContext) -> Any:
     import mlflow
-    import pandas as pd
-    from mlflow.data.pandas_dataset import from_pandas
+    from mlflow.exceptions import MlflowException
+
+    with ctx.reporter.task(f"Loading {model_uri}", total=None):
+        try:
+            return mlflow.pyfunc.load_model(model_uri)
+        except MlflowException as exc:
+            raise ServiceError(f"cannot load {model_uri}: {exc.message}", "check --model-uri / --baseline") from None
+
+
+def _collection(chain_config: dict[str, Any]) -> tuple[set[str], str]:
+    """The files in the chain's collection and the collection's content digest (its manifest)."""
+    from ragctl.components.vector_stores import chroma_client
+    from ragctl.rag import vector_store_config
+    from ragctl.stages.ingest.manifest import Manifest
+
+    store = vector_store_config(chain_config["vector_store"])
+    manifest = Manifest.load(chroma_client(store), store.collection, create=False)
+    files = {e.file for e in manifest.entries.values() if e.state == "ok"}
+    return files, manifest.digest()
+
+
+def _settings(config: RagctlConfig, ks: list[int]) -> dict[str, Any]:
+    """What decides the per-question values besides model, dataset and collection."""
+    evaluation = config.evaluation.model_dump(include={"semantic_similarity", "decline_phrases", "judge"})
+    return {
+        **evaluation,
+        "k": ks,
+        "embedding": config.embedding.identity() if evaluation["semantic_similarity"] else None,
+    }
+
+
+def score(config: RagctlConfig, ctx: StageContext, model_uri: str, dataset: datasets.Dataset, role: str) -> Scored:
+    """Score one model: reuse a matching earlier evaluation, or run the harness in a new evaluate run."""
+    import mlflow
 
     from ragctl import tracking
+    from ragctl.evaluation import harness
 
-    qa = load_qa(config.evaluation.dataset, limit or config.evaluation.limit)
+    model = _load(model_uri, ctx)
+    chain = model.model_config
+    top_k = int(chain["retrieval"]["top_k"])
+    ks = sorted({k for k in config.evaluation.k if k <= top_k} | {top_k})
+    files, collection_digest = _collection(chain)
+    data = copy.deepcopy(dataset)
+    datasets.mark_missing_sources(data, files)
+    invalid = [
+        {"id": i.id, "where": i.where, "question": i.question, "reason": i.invalid} for i in data.items if i.invalid
+    ]
+    model_id = tracking.logged_model_id(model_uri)
+    tags = {
+        MODEL_URI_TAG: model_uri,
+        "ragctl.model_id": model_id or "none",
+        "ragctl.role": role,
+        "ragctl.dataset": dataset.source,
+        "ragctl.dataset_digest": dataset.digest,
+        "ragctl.collection": chain["vector_store"]["collection"],
+        "ragctl.collection_digest": collection_digest,
+        "ragctl.settings_digest": baseline.digest(_settings(config, ks)),
+    }
+    experiment_id = tracking.setup(config)
+    if role == "baseline" and (found := baseline.reusable_rows(config, experiment_id, tags)):
+        run_id, rows = found
+        return Scored(run_id, model_uri, model_id, top_k, rows, aggregate.summarize(rows, top_k), invalid, True)
+    if not data.valid:
+        raise UsageError("no item of the QA set can be scored", f"e.g. {invalid[0]['where']}: {invalid[0]['reason']}")
+    with tracking.stage_run(config, "evaluate", tags) as active:
+        import pandas as pd
+        from mlflow.data.pandas_dataset import from_pandas
+
+        with ctx.reporter.task(f"Evaluating ({role})", total=len(data.valid)) as advance:
+            rows, _ = harness.run(config, model, data, ks, model_id, advance)
+        metrics = aggregate.summarize(rows, top_k)
+        frame = pd.DataFrame([{"id": i.id, "question": i.question, "answers": i.answers} for i in data.items])
+        source = from_pandas(frame.astype(str), name=dataset.name, source=dataset.source, digest=dataset.digest)
+        mlflow.log_input(source, context="evaluation")
+        logged = {names.mlflow_key(k): v for k, v in metrics.items()}
+        logged |= {"questions": len(rows), "invalid_items": len(invalid)}
+        mlflow.log_metrics(logged)
+        if model_id:  # on the LoggedModel too: MLflow's model views compare chains by these
+            mlflow.log_metrics(logged, model_id=model_id, dataset=source)
+        mlflow.log_dict(baseline.rows_document(rows), baseline.ROWS_ARTIFACT)
+        if invalid:
+            mlflow.log_dict({"invalid": invalid}, "eval/invalid_items.json")
+        return Scored(active.info.run_id, model_uri, model_id, top_k, rows, metrics, invalid)
+
+
+def _unmeasured_gates(config: RagctlConfig, rows: list[Row]) -> tuple[list[gates.Gate], dict[str, int]]:
+    judge = config.evaluation.judge
+    if not judge:
+        return [], {}
+    counts: dict[str, int] = {}
+    result: list[gates.Gate] = []
+    for metric in judge.metrics:
+        judged = [r for r in rows if metric in r.values or metric in r.unmeasured]
+        missing = sum(metric in r.unmeasured for r in judged)
+        counts[metric] = missing
+        share = missing / len(judged) if judged else 0.0
+        result.append(gates.Gate(f"{metric} unmeasured", "<=", judge.max_unmeasured, share))
+    return result, counts
+
+
+def compare(config: RagctlConfig, base: Scored, candidate: Scored) -> list[statistics.Comparison]:
+    comparisons = []
+    for metric in config.evaluation.regression.metrics:
+        result = statistics.compare(
+            metric,
+            aggregate.per_question(base.rows, metric, base.top_k),
+            aggregate.per_question(candidate.rows, metric, candidate.top_k),
+            names.is_binary(metric),
+            names.higher_is_better(metric),
+            config.evaluation.regression,
+        )
+        if result:
+            comparisons.append(result)
+    return comparisons
+
+
+def run(
+    config: RagctlConfig,
+    ctx: StageContext,
+    model_uri: str | None = None,
+    limit: int | None = None,
+    baseline_ref: str | None = None,
+    outputs: Outputs | None = None,
+) -> EvalResult:
+    import mlflow
+
+    from ragctl import tracking
+    from ragctl.evaluation import reports
+
+    dataset = datasets.load(config.evaluation.dataset, limit or config.evaluation.limit)
     tracking.setup(config)
     model_uri = model_uri or default_model_uri(config)
-    tags = {MODEL_URI_TAG: model_uri, "ragctl.dataset": config.evaluation.dataset}
-    with tracking.stage_run(config, "evaluate", tags) as active:
-        with ctx.reporter.task("Loading the chain", total=None):
-            model = mlflow.pyfunc.load_model(model_uri)
-        rows = []
-        with ctx.reporter.task("Evaluating", total=len(qa)) as advance:
-            for item in qa:
-                started = time.perf_counter()
-                prediction = model.predict(pd.DataFrame({"question": [item["question"]]}))[0]
-                rows.append(score(item, prediction, time.perf_counter() - started))
-                advance(1)
-        values = aggregate(rows)
-        result = EvalResult(
-            active.info.run_id,
-            active.info.experiment_id,
-            model_uri,
-            len(rows),
-            values,
-            gates(values, config.evaluation.thresholds),
-            rows,
-        )
-        dataset = from_pandas(pd.DataFrame(qa).astype(str), name="qa", source=config.evaluation.dataset)
-        mlflow.log_input(dataset, context="evaluation")
-        # Also on the LoggedModel, so MLflow's model view compares chains by their evaluation.
-        mlflow.log_metrics(
-            {**values, "questions": len(rows)}, model_id=tracking.logged_model_id(model_uri), dataset=dataset
-        )
-        mlflow.log_table(pd.DataFrame(rows), "eval/per_question.json")
-        mlflow.log_dict(report(result), "eval/report.json")
+    base_uri = baseline.resolve(config, baseline_ref) if baseline_ref else None
+    base = score(config, ctx, base_uri, dataset, "baseline") if base_uri else None
+    candidate = score(config, ctx, model_uri, dataset, "candidate")
+    judge_gates, unmeasured = _unmeasured_gates(config, candidate.rows)
+    result = EvalResult(
+        run_id=candidate.run_id,
+        experiment_id=tracking.setup(config),
+        model_uri=model_uri,
+        dataset=dataset.source,
+        questions=len(candidate.rows),
+        metrics=candidate.metrics,
+        gates=gates.check(candidate.metrics, config.evaluation.thresholds) + judge_gates,
+        comparisons=compare(config, base, candidate) if base else [],
+        baseline=base,
+        rows=candidate.rows,
+        invalid=candidate.invalid,
+        unmeasured=unmeasured,
+    )
+    with mlflow.start_run(run_id=candidate.run_id):
+        written = reports.write_all(result, outputs or Outputs())
+        result.files = {kind: str(path) for kind, path in written.items()}
+        for path in written.values():
+            mlflow.log_artifact(str(path), "eval")
+        mlflow.log_dict(reports.as_dict(result), "eval/report.json")
+        if base:
+            mlflow.set_tag("ragctl.baseline_run_id", base.run_id)
+            mlflow.set_tag("ragctl.baseline_model_uri", base.model_uri)
         mlflow.set_tag(PASSED_TAG, str(result.passed).lower())
     return result
-
-
-def report(result: EvalResult) -> dict[str, Any]:
-    return {
-        "model_uri": result.model_uri,
-        "questions": result.questions,
-        "metrics": result.metrics,
-        "passed": result.passed,
-        "gates": [
-            {
-                "metric": g.metric,
-                "value": g.value,
-                "bound": g.bound,
-                "kind": "min" if g.minimum else "max",
-                "passed": g.passed,
-            }
-            for g in result.gates
-        ],
-    }

@@ -24,7 +24,9 @@ def query(config: RagctlConfig, question: str, model_uri: str | None = None) -> 
         raise UsageError(
             f"cannot load {uri}: {exc.message}", "promote a version to 'champion' or pass --model-uri"
         ) from None
-    return {"model_uri": uri, "question": question, **model.predict([{"question": question}])[0]}
+    answer = model.predict([{"question": question}])[0]
+    # The chain traced the question (ragctl/tracing.py) into the configured experiment.
+    return {"model_uri": uri, "question": question, **answer, "trace_id": mlflow.get_last_active_trace_id()}
 
 
 @dataclass

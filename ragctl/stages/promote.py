@@ -85,6 +85,7 @@ def run(
     tags = {"ragctl.model_name": name, "ragctl.alias": alias}
     with tracking.stage_run(config, "promote", tags) as active:
         client.set_registered_model_alias(name, alias, target.version)
+        tracking.record_model_output(f"models:/{name}/{target.version}")
         mlflow.log_params(
             {
                 "alias": alias,

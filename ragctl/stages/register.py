@@ -31,11 +31,13 @@ def lineage_tags(config: RagctlConfig, model_uri: str) -> dict[str, str]:
         tags["ragctl.assemble_run_id"] = assembled.info.run_id
         tags["ragctl.ingest_run_id"] = assembled.data.tags.get("ragctl.ingest_run_id", "none")
         tags["ragctl.collection"] = assembled.data.tags.get("ragctl.collection", tags["ragctl.collection"])
-    evaluated = tracking.latest_run(config, "evaluate", same_model)
+    evaluated = tracking.latest_run(config, "evaluate", f"{same_model} and tags.`ragctl.role` = 'candidate'")
     if evaluated:
         tags["ragctl.eval_run_id"] = evaluated.info.run_id
         tags[PASSED_TAG] = evaluated.data.tags.get(PASSED_TAG, "false")
-        tags.update({f"eval.{k}": str(round(v, 4)) for k, v in evaluated.data.metrics.items()})
+        # The headline figures (not MLflow's per-scorer `x/mean` copies nor every @k cut-off).
+        metrics = {k: v for k, v in evaluated.data.metrics.items() if "/" not in k and "_at_" not in k}
+        tags.update({f"eval.{k}": str(round(v, 4)) for k, v in metrics.items()})
     else:
         tags[PASSED_TAG] = "unevaluated"
     return tags
@@ -52,6 +54,7 @@ def run(config: RagctlConfig, ctx: StageContext, model_uri: str | None = None) -
     with tracking.stage_run(config, "register", {k: v for k, v in tags.items() if k.startswith("ragctl.")}) as active:
         version = mlflow.register_model(model_uri, config.registry.model_name, tags=tags)
         mlflow.log_params({"model_name": config.registry.model_name, "version": version.version})
+        tracking.record_model_output(model_uri)
         return RegisterResult(
             active.info.run_id,
             active.info.experiment_id,

@@ -1,0 +1,193 @@
+"""QA sets: JSONL or CSV files, or an MLflow GenAI evaluation dataset by name.
+
+An item: `question`; `answer` or `answers`; `sources` ([{file, page?}], files and pages, never chunk ids);
+optional `answerable: false` (the right behaviour is to decline) and `tags` ({str: str}). Errors name the
+file and line. `id` defaults to a hash of the question, so per-question results join across runs.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ragctl.errors import DatasetError
+
+MAX_LISTED = 10
+
+
+@dataclass
+class Item:
+    id: str
+    question: str
+    answers: list[str]
+    sources: list[dict[str, Any]]
+    answerable: bool = True
+    tags: dict[str, str] = field(default_factory=dict)
+    where: str = ""  # file:line, for messages
+    invalid: str = ""  # why it cannot be scored (e.g. its source file is not in the collection)
+
+    def expectations(self) -> dict[str, Any]:
+        return {"answers": self.answers, "sources": self.sources, "answerable": self.answerable}
+
+
+@dataclass
+class Dataset:
+    name: str
+    source: str
+    items: list[Item]
+
+    @property
+    def digest(self) -> str:
+        rows = [asdict(i) | {"where": "", "invalid": ""} for i in self.items]
+        return hashlib.sha256(json.dumps(rows, sort_keys=True).encode()).hexdigest()[:16]
+
+    @property
+    def valid(self) -> list[Item]:
+        return [i for i in self.items if not i.invalid]
+
+
+def item_from(raw: dict[str, Any], where: str) -> Item:
+    """Validate one record; ValueError says which field is wrong."""
+    question = raw.get("question")
+    if not isinstance(question, str) or not question.strip():
+        raise ValueError("'question' must be a non-empty string")
+    answerable = raw.get("answerable", True)
+    if isinstance(answerable, str):
+        answerable = answerable.strip().lower() not in ("false", "0", "no")
+    answers = raw.get("answers")
+    if answers in (None, "", []):
+        answers = [raw["answer"]] if raw.get("answer") not in (None, "") else []
+    if isinstance(answers, str):
+        answers = [answers]
+    if not isinstance(answers, list) or not all(isinstance(a, (str, int, float)) for a in answers):
+        raise ValueError("'answers' must be a list of strings")
+    if answerable and not answers:
+        raise ValueError("needs 'answer' (string) or 'answers' (list), or 'answerable': false")
+    sources = raw.get("sources") or []
+    if not isinstance(sources, list) or not all(
+        isinstance(s, dict) and isinstance(s.get("file"), str) for s in sources
+    ):
+        raise ValueError('\'sources\' must be a list of {"file": ..., "page": ...}')
+    for s in sources:
+        if s.get("page") is not None and not isinstance(s["page"], int):
+            raise ValueError(f"'sources': page of {s['file']} must be an integer")
+    tags = raw.get("tags") or {}
+    if isinstance(tags, list):
+        tags = {str(t): "true" for t in tags}
+    if not isinstance(tags, dict):
+        raise ValueError("'tags' must be an object of name: value (or a list of names)")
+    item_id = str(raw.get("id") or hashlib.sha256(question.encode()).hexdigest()[:16])
+    return Item(
+        id=item_id,
+        question=question,
+        answers=[str(a) for a in answers],
+        sources=[{"file": s["file"], **({"page": s["page"]} if s.get("page") is not None else {})} for s in sources],
+        answerable=bool(answerable),
+        tags={str(k): str(v) for k, v in tags.items()},
+        where=where,
+    )
+
+
+def _records_jsonl(path: Path) -> list[tuple[str, Any]]:
+    records = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if line.strip():
+            where = f"{path}:{number}"
+            try:
+                records.append((where, json.loads(line)))
+            except json.JSONDecodeError as exc:
+                records.append((where, ValueError(f"not JSON ({exc.msg} at column {exc.colno})")))
+    return records
+
+
+def _records_csv(path: Path) -> list[tuple[str, Any]]:
+    """CSV columns as in JSONL; `answers`, `sources` and `tags` cells hold JSON (`answers` may also be a
+    plain string)."""
+    records: list[tuple[str, Any]] = []
+    with path.open(encoding="utf-8", newline="") as handle:
+        reader = csv.DictReader(handle)
+        for row in reader:
+            where = f"{path}:{reader.line_num}"
+            record: dict[str, Any] = {k: v for k, v in row.items() if k and v not in (None, "")}
+            try:
+                for column in ("sources", "tags", "answers"):
+                    if column in record:
+                        text = record[column].strip()
+                        if column != "answers" or text.startswith("["):
+                            record[column] = json.loads(text)
+            except json.JSONDecodeError as exc:
+                records.append((where, ValueError(f"column '{column}' is not JSON ({exc.msg})")))
+                continue
+            records.append((where, record))
+    return records
+
+
+def _records_mlflow(name: str) -> list[tuple[str, Any]]:
+    from mlflow.genai.datasets import get_dataset
+
+    try:
+        found = get_dataset(name=name)
+    except Exception:
+        raise DatasetError(
+            f"evaluation.dataset: no file and no MLflow evaluation dataset named {name!r}",
+            "give a .jsonl/.csv path, or create the dataset with mlflow.genai.datasets.create_dataset",
+        ) from None
+    records = []
+    for number, row in enumerate(found.to_df().to_dict(orient="records"), start=1):
+        inputs, expectations = row.get("inputs") or {}, row.get("expectations") or {}
+        record = {**expectations, **inputs, "tags": row.get("tags") or {}}
+        if "expected_response" in expectations and "answer" not in record:
+            record["answer"] = expectations["expected_response"]
+        records.append((f"{name}#{number}", record))
+    return records
+
+
+def load(spec: str, limit: int | None = None) -> Dataset:
+    path = Path(spec)
+    if path.suffix.lower() in (".jsonl", ".json", ".csv") or path.exists():
+        if not path.is_file():
+            raise DatasetError(f"evaluation.dataset: file not found: {spec}")
+        records = _records_csv(path) if path.suffix.lower() == ".csv" else _records_jsonl(path)
+    else:
+        records = _records_mlflow(spec)
+    items, problems = [], []
+    seen: dict[str, str] = {}
+    for where, record in records:
+        try:
+            if isinstance(record, Exception):
+                raise record
+            if not isinstance(record, dict):
+                raise ValueError("each record must be an object")
+            item = item_from(record, where)
+            if item.id in seen:
+                raise ValueError(f"duplicate id {item.id!r} (first at {seen[item.id]})")
+        except ValueError as exc:
+            problems.append(f"{where}: {exc}")
+            continue
+        seen[item.id] = where
+        items.append(item)
+    if problems:
+        more = f"\n  ... and {len(problems) - MAX_LISTED} more" if len(problems) > MAX_LISTED else ""
+        raise DatasetError(
+            f"invalid QA set ({len(problems)} bad records)\n  " + "\n  ".join(problems[:MAX_LISTED]) + more,
+            'each record: {"question": ..., "answer" or "answers": ..., "sources": [{"file": ..., "page": ...}]}',
+        )
+    if not items:
+        raise DatasetError(f"{spec}: the QA set is empty")
+    return Dataset(name=path.stem if path.suffix else spec, source=spec, items=items[:limit] if limit else items)
+
+
+def mark_missing_sources(dataset: Dataset, files: set[str]) -> None:
+    """Items whose gold files are not in the collection cannot be scored: mark them invalid (not 0)."""
+
+    def present(file: str) -> bool:
+        return file in files or any(f.endswith("/" + file) for f in files)
+
+    for item in dataset.items:
+        missing = [s["file"] for s in item.sources if not present(s["file"])]
+        if missing and len(missing) == len(item.sources):
+            item.invalid = f"not in the collection: {', '.join(sorted(set(missing)))}"

@@ -1,0 +1,48 @@
+"""Thresholds with explicit comparisons (`hit_rate@5: ">= 0.8"`, `latency_p95: "<= 10"`) and their verdicts."""
+
+from __future__ import annotations
+
+import operator
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from ragctl.evaluation import names
+
+_OPS = {">=": operator.ge, "<=": operator.le, ">": operator.gt, "<": operator.lt, "==": operator.eq}
+_BOUND = re.compile(r"^\s*(>=|<=|>|<|==)\s*([-+]?[0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*$")
+
+
+def parse(name: str, spec: str | float) -> tuple[str, float]:
+    """A threshold -> (comparison, bound). A bare number means ">=" for a higher-is-better metric, else "<="."""
+    names.split(name)  # raises ValueError naming the known metrics
+    if isinstance(spec, (int, float)) and not isinstance(spec, bool):
+        return (">=" if names.higher_is_better(name) else "<="), float(spec)
+    match = _BOUND.match(str(spec))
+    if not match:
+        raise ValueError(f'{name}: {spec!r} is not a comparison; write e.g. ">= 0.8" or "<= 10"')
+    return match[1], float(match[2])
+
+
+@dataclass
+class Gate:
+    metric: str
+    op: str
+    bound: float
+    value: float | None  # None: the metric could not be computed (e.g. no question had it)
+
+    @property
+    def passed(self) -> bool:
+        return self.value is not None and bool(_OPS[self.op](self.value, self.bound))
+
+    @property
+    def condition(self) -> str:
+        return f"{self.op} {self.bound:g}"
+
+
+def check(values: Mapping[str, float | None], thresholds: Mapping[str, str | float]) -> list[Gate]:
+    gates = []
+    for name, spec in thresholds.items():
+        op, bound = parse(name, spec)
+        gates.append(Gate(name, op, bound, values.get(name)))
+    return gates

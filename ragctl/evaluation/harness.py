@@ -1,0 +1,166 @@
+"""Run a loaded chain over a dataset through `mlflow.genai.evaluate`: one trace per question, ragctl's
+scorers as assessments, linked to the chain's LoggedModel; returns one plain row per question."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from ragctl.config.model import RagctlConfig
+from ragctl.errors import RagctlError
+from ragctl.evaluation import scorers
+from ragctl.evaluation.datasets import Dataset, Item
+from ragctl.stages import Advance
+
+ITEM_TAG = "ragctl.item"
+_VERDICTS = {"yes": 1.0, "no": 0.0, "true": 1.0, "false": 0.0}
+
+
+@dataclass
+class Row:
+    """One evaluated question: what was asked, answered, retrieved, and every per-question value."""
+
+    id: str
+    question: str
+    answer: str
+    gold: list[str]
+    answerable: bool
+    sources: list[dict[str, Any]]
+    gold_sources: list[dict[str, Any]]
+    tags: dict[str, str]
+    trace_id: str = ""
+    values: dict[str, float] = field(default_factory=dict)  # user-facing names: hit_rate@3, latency, ...
+    unmeasured: dict[str, str] = field(default_factory=dict)  # judge metric -> why there is no verdict
+
+
+@contextlib.contextmanager
+def _environment(config: RagctlConfig) -> Iterator[None]:
+    """Concurrency, the judge's endpoint for MLflow, and quiet: ragctl draws its own progress bar, and MLflow's
+    closing banner (printed to stdout) would corrupt `--json`."""
+    import io
+
+    from mlflow.genai.evaluation import harness as mlflow_harness
+
+    serial = config.llm.type == "llama-cpp"  # one in-process model: questions one at a time
+    settings = {
+        "MLFLOW_GENAI_EVAL_MAX_WORKERS": "1" if serial else str(config.evaluation.workers),
+        # The chain traces itself (ragctl/tracing.py); skip MLflow's probe, which would call the LLM once more.
+        "MLFLOW_GENAI_EVAL_SKIP_TRACE_VALIDATION": "true",
+    }
+    judge = config.evaluation.judge
+    if judge:
+        settings["OPENAI_API_BASE"] = settings["OPENAI_BASE_URL"] = judge.api_base
+        key = os.environ.get(judge.api_key_env) if judge.api_key_env else None
+        settings["OPENAI_API_KEY"] = key or "unused"  # MLflow wants one; a local server ignores it
+    # The chain traces its own steps; MLflow's llama-index autologging would add a dozen internal spans per
+    # question and a stray trace per scorer embedding call. Explicitly disabled, evaluate leaves it off.
+    import mlflow.llama_index
+
+    mlflow.llama_index.autolog(disable=True, silent=True)
+    saved = {k: os.environ.get(k) for k in settings}
+    os.environ.update(settings)
+    progress_bar = mlflow_harness.tqdm
+    mlflow_harness.tqdm = None  # MLflow draws no bar when tqdm is missing
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):
+            yield
+    finally:
+        mlflow_harness.tqdm = progress_bar
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def _record(item: Item) -> dict[str, Any]:
+    expectations: dict[str, Any] = item.expectations()
+    if item.answerable and item.answers:
+        expectations["expected_response"] = item.answers[0]  # what MLflow's Correctness judge reads
+    return {"inputs": {"question": item.question}, "expectations": expectations, "tags": {ITEM_TAG: item.id}}
+
+
+def _from_mlflow(key: str) -> str:
+    return key.replace("_at_", "@")
+
+
+def _row(item: Item, result: dict[str, Any], judged: Mapping[str, str]) -> Row:
+    response = result.get("response") or {}
+    row = Row(
+        id=item.id,
+        question=item.question,
+        answer=str(response.get("answer", "")) if isinstance(response, dict) else str(response),
+        gold=item.answers,
+        answerable=item.answerable,
+        sources=list(response.get("sources") or []) if isinstance(response, dict) else [],
+        gold_sources=item.sources,
+        tags=item.tags,
+        trace_id=str(result.get("trace_id") or ""),
+    )
+    for column, value in result.items():
+        if not column.endswith("/value"):
+            continue
+        key = column.removesuffix("/value")
+        if key in judged:
+            metric = judged[key]
+            if metric == "correctness" and not item.answerable:
+                continue
+            verdict = _VERDICTS.get(str(value).strip().lower()) if value is not None else None
+            if verdict is None:
+                row.unmeasured[metric] = str(result.get(f"{key}/error_message") or f"unparseable verdict {value!r}")
+            else:
+                row.values[metric] = verdict
+        elif isinstance(value, (int, float)) and not isinstance(value, bool) and value == value:
+            row.values[_from_mlflow(key)] = float(value)
+    for metric in judged.values():  # a judge that wrote nothing at all is unmeasured too
+        expected = not (metric == "correctness" and not item.answerable)
+        if expected and metric not in row.values and metric not in row.unmeasured:
+            row.unmeasured[metric] = "no verdict"
+    return row
+
+
+def run(
+    config: RagctlConfig, model: Any, dataset: Dataset, ks: list[int], model_id: str | None, advance: Advance
+) -> tuple[list[Row], dict[str, float]]:
+    """Evaluate the valid items; returns their rows (dataset order) and MLflow's own aggregate metrics."""
+    import mlflow
+    import pandas as pd
+
+    from ragctl.components import create
+
+    items = dataset.valid
+    embed = create("embedding", config.embedding) if config.evaluation.semantic_similarity else None
+
+    failures: list[RagctlError] = []
+
+    def predict_fn(question: str) -> dict[str, Any]:
+        try:
+            answer = model.predict(pd.DataFrame({"question": [question]}))[0]
+        except RagctlError as exc:  # MLflow would record it per row and go on; ragctl reports it (exit 4)
+            failures.append(exc)
+            raise
+        finally:
+            advance(1)
+        return answer
+
+    judged = {scorers.JUDGES[m][1]: m for m in (config.evaluation.judge.metrics if config.evaluation.judge else [])}
+    with _environment(config):
+        result = mlflow.genai.evaluate(
+            data=[_record(i) for i in items],
+            scorers=scorers.build(config.evaluation, ks, embed),
+            predict_fn=predict_fn,
+            model_id=model_id,
+        )
+    if failures:
+        raise failures[0]
+    frame = result.result_df
+    by_id: dict[str, dict[str, Any]] = {}
+    if frame is not None:
+        for record in frame.to_dict(orient="records"):
+            tags = record.get("tags") or {}
+            by_id[str(tags.get(ITEM_TAG, ""))] = record
+    rows = [_row(i, by_id.get(i.id, {}), judged) for i in items]
+    return rows, {k: float(v) for k, v in result.metrics.items() if v is not None}

@@ -1,0 +1,55 @@
+"""Metric names: what a threshold or a report may refer to, and how a name maps to an MLflow metric key.
+
+A retrieval metric is `<level><name>@k`: `hit_rate@5` matches gold sources as the dataset states them (file,
+and page when given); `file_hit_rate@5` matches by file only. Without `@k` it means "at the chain's top_k".
+MLflow keys may not contain `@`, so `hit_rate@5` is logged as `hit_rate_at_5`.
+"""
+
+from __future__ import annotations
+
+import re
+
+RETRIEVAL = ("hit_rate", "mrr", "recall", "precision", "ndcg")
+LEVELS = ("", "file_")
+# Per-question answer metrics; `declined` is scored only on `answerable: false` items.
+ANSWER = ("exact_match", "token_f1", "rouge_l", "semantic_similarity", "declined")
+# Whole-run figures computed from per-question timings and token counts.
+LATENCY = ("latency_p50", "latency_p95", "retrieval_p50", "retrieval_p95", "generation_p50", "generation_p95")
+TOKENS = ("tokens_in", "tokens_out")
+JUDGE = ("groundedness", "relevance", "correctness")
+# Higher is better for all but these.
+LOWER_IS_BETTER = set(LATENCY) | set(TOKENS)
+# Pass/fail per question: compared with McNemar's test; the rest with a paired bootstrap.
+BINARY = {"hit_rate", "file_hit_rate", "exact_match", "declined", *JUDGE}
+
+_NAME = re.compile(r"^(?P<base>[a-z_0-9]+?)(?:@(?P<k>[1-9][0-9]*))?$")
+
+
+def known_bases() -> list[str]:
+    return [level + r for level in LEVELS for r in RETRIEVAL] + [*ANSWER, *LATENCY, *TOKENS, *JUDGE]
+
+
+def split(name: str) -> tuple[str, int | None]:
+    """`hit_rate@5` -> ("hit_rate", 5); raises ValueError on a name no metric has."""
+    match = _NAME.match(name)
+    if not match or match["base"] not in known_bases():
+        raise ValueError(f"unknown metric {name!r}; known: {', '.join(known_bases())} (retrieval ones take @k)")
+    if match["k"] and not is_retrieval(match["base"]):
+        raise ValueError(f"{name!r}: only retrieval metrics take @k")
+    return match["base"], int(match["k"]) if match["k"] else None
+
+
+def is_retrieval(base: str) -> bool:
+    return base.removeprefix("file_") in RETRIEVAL
+
+
+def higher_is_better(name: str) -> bool:
+    return split(name)[0] not in LOWER_IS_BETTER
+
+
+def is_binary(name: str) -> bool:
+    return split(name)[0] in BINARY
+
+
+def mlflow_key(name: str) -> str:
+    return name.replace("@", "_at_")

@@ -1,0 +1,225 @@
+"""The evaluation's pure parts, without a model: metric names, retrieval and answer metrics, thresholds,
+datasets, statistics and the report writers (the JUnit file against its schema)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from ragctl.config.model import RegressionConfig
+from ragctl.errors import DatasetError
+from ragctl.evaluation import aggregate, answers, datasets, gates, names, retrieval, statistics
+from ragctl.evaluation.harness import Row
+
+DATA = Path(__file__).parent / "data"
+
+
+def test_metric_names() -> None:
+    assert names.split("hit_rate@5") == ("hit_rate", 5)
+    assert names.split("file_ndcg@3") == ("file_ndcg", 3)
+    assert names.split("latency_p95") == ("latency_p95", None)
+    assert names.mlflow_key("hit_rate@5") == "hit_rate_at_5"
+    assert not names.higher_is_better("latency_p95") and names.higher_is_better("mrr")
+    for bad in ("hit_rat@5", "token_f1@3", "hit_rate@0"):
+        with pytest.raises(ValueError):
+            names.split(bad)
+
+
+def test_retrieval_metrics_at_page_and_file_level() -> None:
+    retrieved = [{"file": "a.pdf", "page": 2}, {"file": "docs/b.pdf", "page": 1}, {"file": "a.pdf", "page": 1}]
+    gold = [{"file": "a.pdf", "page": 1}, {"file": "b.pdf", "page": 1}]
+    page = retrieval.scores(retrieved, gold, k=3, by_page=True)
+    assert page["hit_rate"] == 1.0 and page["mrr"] == 0.5
+    assert page["recall"] == 1.0 and page["precision"] == pytest.approx(2 / 3)
+    ideal = 1 + 1 / 1.5849625
+    assert page["ndcg"] == pytest.approx((1 / 1.5849625 + 0.5) / ideal)
+    at1 = retrieval.scores(retrieved, gold, k=1, by_page=True)
+    assert at1 == {"hit_rate": 0.0, "mrr": 0.0, "recall": 0.0, "precision": 0.0, "ndcg": 0.0}
+    assert retrieval.scores(retrieved, gold, k=1, by_page=False)["hit_rate"] == 1.0  # a.pdf, another page
+    every = retrieval.all_scores(retrieved, gold, [1, 3])
+    assert every["file_hit_rate@1"] == 1.0 and every["hit_rate@1"] == 0.0 and len(every) == 20
+
+
+def test_answer_metrics() -> None:
+    assert answers.exact_match("the Channel islands.", ["Channel Islands"]) == 1.0
+    assert answers.token_f1("a deterministic Turing machine", ["A Turing machine"]) == pytest.approx(0.8)
+    assert answers.rouge_l("the Turing machine", ["deterministic Turing machine"]) == pytest.approx(2 / 3, abs=0.01)
+    assert answers.rouge_l("unrelated", ["France"]) == 0.0
+    phrases = ["I don't know", "not in the context"]
+    assert answers.declined("I don't know.", phrases) == 1.0 and answers.declined("", phrases) == 1.0
+    assert answers.declined("France", phrases) == 0.0
+    assert answers.cosine([1, 0], [1, 0]) == pytest.approx(1.0) and answers.cosine([1, 0], [0, 1]) == 0.0
+
+
+def test_thresholds_with_explicit_comparisons() -> None:
+    assert gates.parse("hit_rate@5", ">= 0.8") == (">=", 0.8)
+    assert gates.parse("latency_p95", 10) == ("<=", 10.0) and gates.parse("mrr", 0.5) == (">=", 0.5)
+    with pytest.raises(ValueError, match="not a comparison"):
+        gates.parse("mrr", "at least 0.5")
+    checked = {
+        g.metric: g.passed
+        for g in gates.check(
+            {"mrr": 0.6, "latency_p95": 12.0}, {"mrr": "> 0.5", "latency_p95": "<= 10", "hit_rate@5": ">= 0.1"}
+        )
+    }
+    assert checked == {"mrr": True, "latency_p95": False, "hit_rate@5": False}  # not measured -> fails
+
+
+def test_config_rejects_unknown_threshold_metric() -> None:
+    from pydantic import ValidationError
+
+    from ragctl.config.model import EvaluationConfig
+
+    with pytest.raises(ValidationError, match="unknown metric"):
+        EvaluationConfig(thresholds={"hit_rat": 0.5})
+
+
+def test_datasets_jsonl_and_csv(tmp_path: Path) -> None:
+    qa = tmp_path / "qa.jsonl"
+    qa.write_text(
+        '{"question": "Where?", "answers": ["France"], "sources": [{"file": "n.pdf", "page": 1}], "tags": ["geo"]}\n'
+        '{"question": "Price of gold in 2040?", "answerable": false}\n'
+    )
+    ds = datasets.load(str(qa))
+    assert [i.answerable for i in ds.items] == [True, False] and ds.items[0].tags == {"geo": "true"}
+    csv_file = tmp_path / "qa.csv"
+    csv_file.write_text(
+        'question,answer,sources,answerable\nWhere?,France,"[{""file"": ""n.pdf"", ""page"": 1}]",\n'
+        "Gold in 2040?,,,false\n"
+    )
+    from_csv = datasets.load(str(csv_file))
+    assert from_csv.items[0].sources == [{"file": "n.pdf", "page": 1}] and not from_csv.items[1].answerable
+    assert from_csv.items[0].id == ds.items[0].id, "ids are stable hashes of the question"
+
+
+def test_dataset_errors_name_file_line_and_field(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_text('question,answer,sources\nok?,yes,\n,no,\nwhy?,because,"[{""page"": 2}]"\n')
+    with pytest.raises(DatasetError) as err:
+        datasets.load(str(bad))
+    assert f"{bad}:3: 'question' must be" in err.value.message and f"{bad}:4: 'sources'" in err.value.message
+    with pytest.raises(DatasetError, match="file not found"):
+        datasets.load(str(tmp_path / "missing.jsonl"))
+
+
+def test_items_whose_files_left_the_collection_are_invalid(tmp_path: Path) -> None:
+    qa = tmp_path / "qa.jsonl"
+    qa.write_text(
+        '{"question": "a?", "answer": "x", "sources": [{"file": "kept.pdf"}]}\n'
+        '{"question": "b?", "answer": "y", "sources": [{"file": "gone.pdf", "page": 3}]}\n'
+    )
+    ds = datasets.load(str(qa))
+    datasets.mark_missing_sources(ds, {"docs/kept.pdf"})
+    assert [i.invalid for i in ds.items] == ["", "not in the collection: gone.pdf"] and len(ds.valid) == 1
+
+
+def _rows(values: list[dict[str, float]]) -> list[Row]:
+    return [Row(str(i), "q", "a", ["a"], True, [], [], {}, values=v) for i, v in enumerate(values)]
+
+
+def test_aggregate_names_top_k_and_percentiles() -> None:
+    rows = _rows([{"hit_rate@3": 1.0, "latency": 1.0}, {"hit_rate@3": 0.0, "latency": 3.0}])
+    summary = aggregate.summarize(rows, top_k=3)
+    assert summary["hit_rate@3"] == summary["hit_rate"] == 0.5 and summary["latency_p50"] == 2.0
+    assert aggregate.per_question(rows, "hit_rate", 3) == {"0": 1.0, "1": 0.0}
+    assert aggregate.per_question(rows, "latency_p95", 3) == {"0": 1.0, "1": 3.0}
+
+
+def test_statistics_flag_a_real_drop_and_not_noise() -> None:
+    settings = RegressionConfig(resamples=1000)
+    same = {str(i): float(i % 2) for i in range(30)}
+    assert not statistics.compare("hit_rate", same, dict(same), True, True, settings).regression
+    dropped = {k: 0.0 for k in same}  # every hit lost: McNemar p ~ 6e-5
+    result = statistics.compare("hit_rate", same, dropped, True, True, settings)
+    assert result.regression and result.p_value < 0.001 and result.delta == -0.5
+    one_lost = dict(same, **{"1": 0.0})  # one question flipped: not significant
+    assert not statistics.compare("hit_rate", same, one_lost, True, True, settings).regression
+    f1 = {str(i): 0.5 + 0.01 * (i % 5) for i in range(40)}
+    worse = {k: v - 0.2 for k, v in f1.items()}
+    result = statistics.compare("token_f1", f1, worse, False, True, settings)
+    assert result.regression and result.high < 0 and result.method == "bootstrap"
+    tolerant = RegressionConfig(resamples=1000, tolerance=0.3)
+    assert not statistics.compare("token_f1", f1, worse, False, True, tolerant).regression
+    slower = {k: v + 1 for k, v in f1.items()}
+    assert statistics.compare("latency_p95", f1, slower, False, False, settings).regression
+
+
+def _result():  # type: ignore[no-untyped-def]
+    from ragctl.stages.evaluate import EvalResult, Scored
+
+    rows = _rows([{"token_f1": 1.0, "hit_rate@3": 1.0}, {"token_f1": 0.0, "hit_rate@3": 0.0}])
+    rows[1].question, rows[1].answer = "Who <b>won</b>?", "nobody & no one"
+    rows[1].sources = [{"file": "a.pdf", "page": 2, "score": 0.5}]
+    comparison = statistics.Comparison("hit_rate", 2, 1.0, 0.5, -1.0, 0.0, "mcnemar", 0.5, False)
+    base = Scored("base-run", "models:/chain@champion", None, 3, rows, {}, [])
+    return EvalResult(
+        "run1",
+        "0",
+        "models:/m-1",
+        "qa.jsonl",
+        2,
+        {"token_f1": 0.5},
+        gates.check({"token_f1": 0.5, "hit_rate": 0.5}, {"token_f1": ">= 0.4", "hit_rate": ">= 0.9"}),
+        [comparison],
+        base,
+        rows,
+        [{"id": "x", "where": "qa.jsonl:3", "question": "q", "reason": "gone"}],
+    )
+
+
+def test_junit_report_validates_against_the_schema(tmp_path: Path) -> None:
+    from lxml import etree
+
+    from ragctl.evaluation.reports import junit
+
+    path = tmp_path / "eval.xml"
+    junit.write(_result(), path)
+    schema = etree.XMLSchema(etree.parse(str(DATA / "junit" / "junit-10.xsd")))
+    document = etree.parse(str(path))
+    assert schema.validate(document), schema.error_log
+    cases = document.findall(".//testcase")
+    assert len(cases) == 3 and len(document.findall(".//failure")) == 1
+    assert "hit_rate" in document.find(".//failure").get("message")
+
+
+def test_markdown_and_html_reports(tmp_path: Path) -> None:
+    from ragctl.evaluation.reports import as_dict, html, markdown
+
+    text = markdown.render(_result())
+    assert "failed" in text and "| hit_rate | 0.5 | >= 0.9 | **FAIL** |" in text and "McNemar" in text
+    page = html.render(_result())
+    assert "Who &lt;b&gt;won&lt;/b&gt;?" in page and "nobody &amp; no one" in page, "answers are escaped"
+    assert "plotly" in page and "cdn" not in page.lower().split("<body>")[0], "self-contained"
+    assert json.loads(json.dumps(as_dict(_result())))["passed"] is False
+
+
+def test_ndcg_counts_each_gold_source_once() -> None:
+    retrieved = [{"file": "a.pdf", "page": 1}, {"file": "a.pdf", "page": 2}, {"file": "a.pdf", "page": 3}]
+    assert retrieval.scores(retrieved, [{"file": "a.pdf"}], k=3, by_page=False)["ndcg"] == 1.0
+    assert retrieval.scores(retrieved, [{"file": "a.pdf"}], k=3, by_page=False)["precision"] == 1.0
+
+
+def test_an_mlflow_genai_dataset_by_name(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import mlflow
+    from mlflow.genai.datasets import create_dataset
+
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path}/mlflow.db")
+    mlflow.set_tracking_uri(f"sqlite:///{tmp_path}/mlflow.db")
+    create_dataset(name="gold_qa").merge_records(
+        [
+            {
+                "inputs": {"question": "Where is Normandy?"},
+                "expectations": {"expected_response": "France", "sources": [{"file": "normans.pdf", "page": 1}]},
+            }
+        ]
+    )
+    (item,) = datasets.load("gold_qa").items
+    assert (item.question, item.answers, item.sources) == (
+        "Where is Normandy?",
+        ["France"],
+        [{"file": "normans.pdf", "page": 1}],
+    )
+    with pytest.raises(DatasetError, match="no file and no MLflow evaluation dataset named 'nope'"):
+        datasets.load("nope")
