@@ -1,1 +1,1 @@
-"""Configuration: one pydantic model (model.py) and its YAML loader (load.py)."""
+"""Configuration: one pydantic model (model/, a module per group of sections) and its YAML loader (load.py)."""

@@ -37,7 +37,7 @@ def resolve(config: RagctlConfig, ref: str) -> str:
         ) from None
 
 
-def reusable_rows(config: RagctlConfig, experiment_id: str, tags: dict[str, str]) -> tuple[str, list[Row]] | None:
+def reusable_rows(experiment_id: str, tags: dict[str, str]) -> tuple[str, list[Row]] | None:
     """The per-question rows of a finished evaluation with exactly these identifying tags, if one exists."""
     import mlflow
     from mlflow.tracking import MlflowClient

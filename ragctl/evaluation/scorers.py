@@ -11,6 +11,7 @@ from typing import Any
 
 from ragctl.config.model import EvaluationConfig
 from ragctl.evaluation import answers, names, retrieval
+from ragctl.tracing import TOKEN_USAGE
 
 JUDGES = {  # config name -> (MLflow judge class, the assessment name it writes)
     "groundedness": ("RetrievalGroundedness", "retrieval_groundedness"),
@@ -43,7 +44,7 @@ def timing(trace: Any) -> dict[str, float]:
         values["retrieval_seconds"] = sum(_seconds(s) for s in retrievers)
     if llms := _spans(trace, "LLM"):
         values["generation_seconds"] = sum(_seconds(s) for s in llms)
-        usage = [s.attributes.get("mlflow.chat.tokenUsage") or {} for s in llms]
+        usage = [s.attributes.get(TOKEN_USAGE) or {} for s in llms]
         if any(usage):
             values["tokens_in"] = float(sum(u.get("input_tokens", 0) for u in usage))
             values["tokens_out"] = float(sum(u.get("output_tokens", 0) for u in usage))

@@ -103,7 +103,9 @@ def _settings(config: RagctlConfig, ks: list[int]) -> dict[str, Any]:
     }
 
 
-def score(config: RagctlConfig, ctx: StageContext, model_uri: str, dataset: datasets.Dataset, role: str) -> Scored:
+def score(
+    config: RagctlConfig, ctx: StageContext, experiment_id: str, model_uri: str, dataset: datasets.Dataset, role: str
+) -> Scored:
     """Score one model: reuse a matching earlier evaluation, or run the harness in a new evaluate run."""
     import mlflow
 
@@ -131,8 +133,7 @@ def score(config: RagctlConfig, ctx: StageContext, model_uri: str, dataset: data
         "ragctl.collection_digest": collection_digest,
         "ragctl.settings_digest": baseline.digest(_settings(config, ks)),
     }
-    experiment_id = tracking.setup(config)
-    if role == "baseline" and (found := baseline.reusable_rows(config, experiment_id, tags)):
+    if role == "baseline" and (found := baseline.reusable_rows(experiment_id, tags)):
         run_id, rows = found
         return Scored(run_id, model_uri, model_id, top_k, rows, aggregate.summarize(rows, top_k), invalid, True)
     if not data.valid:
@@ -203,15 +204,15 @@ def run(
     from ragctl.evaluation import reports
 
     dataset = datasets.load(config.evaluation.dataset, limit or config.evaluation.limit)
-    tracking.setup(config)
+    experiment_id = tracking.setup(config)
     model_uri = model_uri or default_model_uri(config)
     base_uri = baseline.resolve(config, baseline_ref) if baseline_ref else None
-    base = score(config, ctx, base_uri, dataset, "baseline") if base_uri else None
-    candidate = score(config, ctx, model_uri, dataset, "candidate")
+    base = score(config, ctx, experiment_id, base_uri, dataset, "baseline") if base_uri else None
+    candidate = score(config, ctx, experiment_id, model_uri, dataset, "candidate")
     judge_gates, unmeasured = _unmeasured_gates(config, candidate.rows)
     result = EvalResult(
         run_id=candidate.run_id,
-        experiment_id=tracking.setup(config),
+        experiment_id=experiment_id,
         model_uri=model_uri,
         dataset=dataset.source,
         questions=len(candidate.rows),

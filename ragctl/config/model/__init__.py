@@ -1,0 +1,85 @@
+"""The one configuration model. Every default of ragctl lives here and nowhere else: one module per
+group of sections, assembled into RagctlConfig below."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from ragctl.config.model.base import Section
+from ragctl.config.model.chain import (
+    DEFAULT_PROMPT,
+    EmbeddingConfig,
+    LLMConfig,
+    PromptConfig,
+    RetrievalConfig,
+    VectorStoreConfig,
+)
+from ragctl.config.model.evaluation import (
+    DEFAULT_THRESHOLDS,
+    JUDGE_METRICS,
+    EvaluationConfig,
+    JudgeConfig,
+    JudgeMetric,
+    RegressionConfig,
+)
+from ragctl.config.model.ingestion import ChunkingConfig, Format, IngestionConfig, PdfConfig, PdfLimitsConfig
+
+__all__ = [
+    "DEFAULT_PROMPT",
+    "DEFAULT_THRESHOLDS",
+    "JUDGE_METRICS",
+    "ChunkingConfig",
+    "EmbeddingConfig",
+    "EvaluationConfig",
+    "Format",
+    "IngestionConfig",
+    "JudgeConfig",
+    "JudgeMetric",
+    "LLMConfig",
+    "PdfConfig",
+    "PdfLimitsConfig",
+    "ProjectConfig",
+    "PromptConfig",
+    "RagctlConfig",
+    "RegistryConfig",
+    "RegressionConfig",
+    "RetrievalConfig",
+    "Section",
+    "TrackingConfig",
+    "VectorStoreConfig",
+]
+
+
+class ProjectConfig(Section):
+    name: str = "ragctl-demo"
+    experiment: str = "ragctl"
+
+
+class TrackingConfig(Section):
+    uri: str = "sqlite:///.ragctl/mlflow.db"
+    # Where runs store artifacts when the experiment is created; ignored for a remote tracking server.
+    artifact_location: str = ".ragctl/artifacts"
+
+
+class RegistryConfig(Section):
+    model_name: str = "ragctl-demo-chain"
+    # promote refuses a version whose evaluation did not pass, unless --force.
+    require_passing_eval: bool = True
+
+
+class RagctlConfig(Section):
+    project: ProjectConfig = Field(default_factory=ProjectConfig)
+    tracking: TrackingConfig = Field(default_factory=TrackingConfig)
+    ingestion: IngestionConfig = Field(default_factory=IngestionConfig)
+    chunking: ChunkingConfig = Field(default_factory=ChunkingConfig)
+    embedding: EmbeddingConfig = Field(default_factory=EmbeddingConfig)
+    vector_store: VectorStoreConfig = Field(default_factory=VectorStoreConfig)
+    llm: LLMConfig = Field(default_factory=LLMConfig)
+    retrieval: RetrievalConfig = Field(default_factory=RetrievalConfig)
+    prompt: PromptConfig = Field(default_factory=PromptConfig)
+    evaluation: EvaluationConfig = Field(default_factory=EvaluationConfig)
+    registry: RegistryConfig = Field(default_factory=RegistryConfig)
+
+    def chain_config(self) -> dict:
+        """The part of the config the logged chain needs at load time (no secrets: only env var names)."""
+        return self.model_dump(include={"embedding", "vector_store", "llm", "retrieval", "prompt"})

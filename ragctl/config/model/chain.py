@@ -1,0 +1,86 @@
+"""What the logged chain is made of: embedding model, vector store, LLM, retrieval and prompt."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, field_validator
+
+from ragctl.config.model.base import Section
+
+DEFAULT_PROMPT = """Answer the question with a short phrase copied from the context.
+
+Context: The Eiffel Tower in Paris was completed in 1889 as the entrance arch of the World's Fair.
+Question: When was the Eiffel Tower completed?
+Answer: 1889
+
+Context: {context}
+Question: {question}
+Answer:"""
+
+
+class EmbeddingConfig(Section):
+    type: str = "onnx-minilm"
+    # The model name; for openai-compatible, the name the endpoint serves.
+    model: str = "all-MiniLM-L6-v2"
+    # Texts per forward pass or request. On this CPU one at a time is fastest for MiniLM (bench/README.md).
+    batch_size: int = Field(default=1, ge=1)
+    # Only for type onnx-minilm: an .onnx file or tokenizer.json instead of the packaged ones.
+    model_path: str | None = None
+    tokenizer_path: str | None = None
+    max_length: int = Field(default=256, ge=8)
+    # Only for type openai-compatible: the endpoint (`.../v1`), the NAME of the environment variable that
+    # holds the key (the key never enters the config or MLflow), requests in flight, seconds per request.
+    api_base: str | None = None
+    api_key_env: str | None = None
+    concurrency: int = Field(default=4, ge=1)
+    timeout: float = Field(default=60.0, gt=0)
+
+    def identity(self) -> dict[str, object]:
+        """The settings that decide the vectors (not where or how fast they are computed)."""
+        return self.model_dump(include={"type", "model", "model_path", "tokenizer_path", "max_length"})
+
+
+class VectorStoreConfig(Section):
+    type: Literal["chroma"] = "chroma"
+    mode: Literal["persistent", "http"] = "persistent"
+    path: str = ".ragctl/chroma"
+    host: str = "localhost"
+    port: int = Field(default=8000, ge=1, le=65535)
+    ssl: bool = False
+    # Chroma's rule: 3-512 characters of [a-zA-Z0-9._-], starting and ending with a letter or digit.
+    collection: str = Field(default="ragctl", pattern=r"^[a-zA-Z0-9][a-zA-Z0-9._-]{1,510}[a-zA-Z0-9]$")
+
+
+class LLMConfig(Section):
+    type: str = "llama-cpp"
+    # For llama-cpp: a packaged model name (see components/llms.py) or a path to a .gguf file.
+    # For openai-compatible: the model name the endpoint serves.
+    model: str = "gemma-3-270m-q4_k_m"
+    temperature: float = Field(default=0.0, ge=0.0, le=2.0)
+    max_tokens: int = Field(default=48, ge=1)
+    stop: list[str] = Field(default_factory=lambda: ["\n"])
+    repeat_penalty: float = Field(default=1.1, gt=0.0)
+    context_window: int = Field(default=4096, ge=256)
+    threads: int | None = Field(default=None, ge=1)
+    # Endpoint settings (openai-compatible). The key itself never enters the config: only the name of
+    # the environment variable that holds it, read when the chain is loaded.
+    api_base: str | None = None
+    api_key_env: str | None = None
+    timeout: float = Field(default=120.0, gt=0)
+
+
+class RetrievalConfig(Section):
+    top_k: int = Field(default=3, ge=1, le=100)
+
+
+class PromptConfig(Section):
+    template: str = DEFAULT_PROMPT
+
+    @field_validator("template")
+    @classmethod
+    def _has_placeholders(cls, value: str) -> str:
+        missing = [p for p in ("{context}", "{question}") if p not in value]
+        if missing:
+            raise ValueError(f"the template must contain {' and '.join(missing)}")
+        return value

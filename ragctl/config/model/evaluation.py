@@ -1,0 +1,90 @@
+"""How `ragctl evaluate` scores, gates and compares a chain."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, field_validator
+
+from ragctl.config.model.base import Section
+
+JudgeMetric = Literal["groundedness", "relevance", "correctness"]
+JUDGE_METRICS: tuple[JudgeMetric, ...] = ("groundedness", "relevance", "correctness")
+
+
+class JudgeConfig(Section):
+    """An LLM judge behind any OpenAI-compatible /chat/completions endpoint, used through MLflow's judges."""
+
+    api_base: str  # e.g. http://localhost:8080/v1
+    model: str
+    # The NAME of the environment variable holding the key (never the key itself).
+    api_key_env: str | None = None
+    metrics: list[JudgeMetric] = Field(default_factory=lambda: list(JUDGE_METRICS), min_length=1)
+    # Share of verdicts that may fail or be unparseable ("unmeasured") before the gate fails.
+    max_unmeasured: float = Field(default=0.1, ge=0.0, le=1.0)
+
+
+class RegressionConfig(Section):
+    """How `ragctl evaluate --baseline` decides that a change is a regression and not noise."""
+
+    # Compared per question; without @k a retrieval metric is taken at each chain's own top_k.
+    metrics: list[str] = Field(default_factory=lambda: ["hit_rate", "mrr", "token_f1", "exact_match", "rouge_l"])
+    # Confidence of the paired bootstrap interval (continuous metrics) and of McNemar's test (pass/fail ones).
+    confidence: float = Field(default=0.95, gt=0.5, lt=1.0)
+    # A mean drop no larger than this is never a regression, however significant.
+    tolerance: float = Field(default=0.0, ge=0.0)
+    resamples: int = Field(default=2000, ge=100)
+    seed: int = 0
+
+    @field_validator("metrics")
+    @classmethod
+    def _known(cls, value: list[str]) -> list[str]:
+        from ragctl.evaluation import names
+
+        for name in value:
+            names.split(name)
+        return value
+
+
+DEFAULT_THRESHOLDS: dict[str, str | float] = {
+    "hit_rate": ">= 0.8",
+    "mrr": ">= 0.6",
+    "token_f1": ">= 0.2",
+    "latency_p95": "<= 20",
+}
+
+
+class EvaluationConfig(Section):
+    # JSONL or CSV (question, answer|answers, sources, answerable, tags), or the name of an MLflow
+    # GenAI evaluation dataset.
+    dataset: str = "sample_docs/qa.jsonl"
+    # Metric -> comparison: ">= 0.8", "<= 10"; a bare number is a minimum (a maximum for latencies/tokens).
+    thresholds: dict[str, str | float] = Field(default_factory=lambda: dict(DEFAULT_THRESHOLDS))
+    limit: int | None = Field(default=None, ge=1)
+    # Cut-offs for the retrieval metrics (each capped at the chain's top_k, which is always included).
+    k: list[int] = Field(default_factory=lambda: [1, 3, 5], min_length=1)
+    # Questions in flight at once for an endpoint LLM; the in-process llama.cpp LLM always runs one at a time.
+    workers: int = Field(default=4, ge=1)
+    semantic_similarity: bool = True
+    # An answer containing one of these (normalised) counts as declining; so does an empty answer.
+    decline_phrases: list[str] = Field(
+        default_factory=lambda: ["i don't know", "i do not know", "cannot answer", "not in the context", "no answer"]
+    )
+    judge: JudgeConfig | None = None
+    regression: RegressionConfig = Field(default_factory=RegressionConfig)
+
+    @field_validator("thresholds")
+    @classmethod
+    def _valid_thresholds(cls, value: dict[str, str | float]) -> dict[str, str | float]:
+        from ragctl.evaluation import gates
+
+        for name, spec in value.items():
+            gates.parse(name, spec)
+        return value
+
+    @field_validator("k")
+    @classmethod
+    def _positive_k(cls, value: list[int]) -> list[int]:
+        if any(k < 1 for k in value):
+            raise ValueError("every k must be at least 1")
+        return sorted(set(value))

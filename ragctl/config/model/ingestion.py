@@ -1,0 +1,64 @@
+"""How documents are read and chunked: ingestion (formats, limits, PDF passwords, OCR) and chunking."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+
+from ragctl.config.model.base import Section
+
+Format = Literal["pdf", "txt", "md", "html", "docx"]
+
+
+def _all_formats() -> list[Format]:
+    return ["pdf", "txt", "md", "html", "docx"]
+
+
+class PdfLimitsConfig(Section):
+    """pypdf's safety limits (pypdf.Configuration). None keeps pypdf's own default."""
+
+    # pypdf's default (100,000) refuses real SEC filings (MSFT 10-Qs need ~150,000); 1,000,000 opens them
+    # and still stops a hostile array long before memory runs out.
+    array_maximum_element_count: int | None = Field(default=1_000_000, ge=1)
+    dictionary_maximum_element_count: int | None = Field(default=None, ge=1)
+    zlib_maximum_output_length: int | None = Field(default=None, ge=1)
+    stream_parsing_work_maximum_count: int | None = Field(default=None, ge=1)
+    page_tree_maximum_page_entries: int | None = Field(default=None, ge=1)
+
+
+class PdfConfig(Section):
+    # File glob (relative path or file name) -> password; write `${ENV_VAR}`, never the password itself.
+    # Masked in every dump, so it never reaches MLflow params, artifacts or `ragctl config`.
+    passwords: dict[str, SecretStr] = Field(default_factory=dict)
+    limits: PdfLimitsConfig = Field(default_factory=PdfLimitsConfig)
+    # OCR of pages without a text layer (RapidOCR; `pip install 'ragctl[ocr]'`).
+    ocr: bool = False
+
+
+class IngestionConfig(Section):
+    paths: list[str] = Field(default_factory=lambda: ["sample_docs"], min_length=1)
+    formats: list[Format] = Field(default_factory=_all_formats, min_length=1)
+    exclude: list[str] = Field(default_factory=list)
+    # Less extracted text than this many characters counts as "empty" (e.g. a scanned PDF without OCR).
+    min_chars: int = Field(default=20, ge=0)
+    # Larger files are not parsed (outcome too-large).
+    max_file_mb: float = Field(default=100.0, gt=0)
+    # Seconds one file may take to read and chunk before its worker is stopped (outcome timeout).
+    timeout: float = Field(default=300.0, gt=0)
+    # Worker processes that read and chunk while the main process embeds; None: half the CPUs, at least 1.
+    workers: int | None = Field(default=None, ge=1)
+    pdf: PdfConfig = Field(default_factory=PdfConfig)
+
+
+class ChunkingConfig(Section):
+    strategy: Literal["sentence", "token"] = "sentence"
+    # Measured in tokens of the embedding model's own tokenizer, so a chunk is never truncated at embed time.
+    chunk_size: int = Field(default=200, ge=16)
+    chunk_overlap: int = Field(default=20, ge=0)
+
+    @model_validator(mode="after")
+    def _overlap_smaller(self) -> ChunkingConfig:
+        if self.chunk_overlap >= self.chunk_size:
+            raise ValueError("chunk_overlap must be smaller than chunk_size")
+        return self
