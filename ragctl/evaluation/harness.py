@@ -100,14 +100,16 @@ def _row(item: Item, result: dict[str, Any], judged: Mapping[str, str]) -> Row:
         tags=item.tags,
         trace_id=str(result.get("trace_id") or ""),
     )
+    # Correctness needs a gold answer: not asked of `answerable: false` items.
+    judges = {key: m for key, m in judged.items() if m != "correctness" or item.answerable}
     for column, value in result.items():
         if not column.endswith("/value"):
             continue
         key = column.removesuffix("/value")
         if key in judged:
-            metric = judged[key]
-            if metric == "correctness" and not item.answerable:
+            if key not in judges:
                 continue
+            metric = judges[key]
             verdict = _VERDICTS.get(str(value).strip().lower()) if value is not None else None
             if verdict is None:
                 row.unmeasured[metric] = str(result.get(f"{key}/error_message") or f"unparseable verdict {value!r}")
@@ -115,24 +117,27 @@ def _row(item: Item, result: dict[str, Any], judged: Mapping[str, str]) -> Row:
                 row.values[metric] = verdict
         elif isinstance(value, (int, float)) and not isinstance(value, bool) and value == value:
             row.values[_from_mlflow(key)] = float(value)
-    for metric in judged.values():  # a judge that wrote nothing at all is unmeasured too
-        expected = not (metric == "correctness" and not item.answerable)
-        if expected and metric not in row.values and metric not in row.unmeasured:
+    for metric in judges.values():  # a judge that wrote nothing at all is unmeasured too
+        if metric not in row.values and metric not in row.unmeasured:
             row.unmeasured[metric] = "no verdict"
     return row
 
 
 def run(
-    config: RagctlConfig, model: Any, dataset: Dataset, ks: list[int], model_id: str | None, advance: Advance
-) -> tuple[list[Row], dict[str, float]]:
-    """Evaluate the valid items; returns their rows (dataset order) and MLflow's own aggregate metrics."""
+    config: RagctlConfig,
+    model: Any,
+    dataset: Dataset,
+    ks: list[int],
+    model_id: str | None,
+    embed: Any | None,
+    advance: Advance,
+) -> list[Row]:
+    """Evaluate the valid items; returns their rows in dataset order. `embed`: the embedding model for
+    semantic similarity, or None."""
     import mlflow
     import pandas as pd
 
-    from ragctl.components import create
-
     items = dataset.valid
-    embed = create("embedding", config.embedding) if config.evaluation.semantic_similarity else None
 
     failures: list[RagctlError] = []
 
@@ -162,5 +167,4 @@ def run(
         for record in frame.to_dict(orient="records"):
             tags = record.get("tags") or {}
             by_id[str(tags.get(ITEM_TAG, ""))] = record
-    rows = [_row(i, by_id.get(i.id, {}), judged) for i in items]
-    return rows, {k: float(v) for k, v in result.metrics.items() if v is not None}
+    return [_row(i, by_id.get(i.id, {}), judged) for i in items]

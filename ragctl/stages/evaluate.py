@@ -104,7 +104,13 @@ def _settings(config: RagctlConfig, ks: list[int]) -> dict[str, Any]:
 
 
 def score(
-    config: RagctlConfig, ctx: StageContext, experiment_id: str, model_uri: str, dataset: datasets.Dataset, role: str
+    config: RagctlConfig,
+    ctx: StageContext,
+    experiment_id: str,
+    model_uri: str,
+    dataset: datasets.Dataset,
+    role: str,
+    embed: Any | None,
 ) -> Scored:
     """Score one model: reuse a matching earlier evaluation, or run the harness in a new evaluate run."""
     import mlflow
@@ -143,7 +149,7 @@ def score(
         from mlflow.data.pandas_dataset import from_pandas
 
         with ctx.reporter.task(f"Evaluating ({role})", total=len(data.valid)) as advance:
-            rows, _ = harness.run(config, model, data, ks, model_id, advance)
+            rows = harness.run(config, model, data, ks, model_id, embed, advance)
         metrics = aggregate.summarize(rows, top_k)
         frame = pd.DataFrame([{"id": i.id, "question": i.question, "answers": i.answers} for i in data.items])
         source = from_pandas(frame.astype(str), name=dataset.name, source=dataset.source, digest=dataset.digest)
@@ -201,14 +207,17 @@ def run(
     import mlflow
 
     from ragctl import tracking
+    from ragctl.components import create
     from ragctl.evaluation import reports
 
     dataset = datasets.load(config.evaluation.dataset, limit or config.evaluation.limit)
     experiment_id = tracking.setup(config)
     model_uri = model_uri or default_model_uri(config)
     base_uri = baseline.resolve(config, baseline_ref) if baseline_ref else None
-    base = score(config, ctx, experiment_id, base_uri, dataset, "baseline") if base_uri else None
-    candidate = score(config, ctx, experiment_id, model_uri, dataset, "candidate")
+    # Loaded once for both models: the embedding model behind semantic similarity.
+    embed = create("embedding", config.embedding) if config.evaluation.semantic_similarity else None
+    base = score(config, ctx, experiment_id, base_uri, dataset, "baseline", embed) if base_uri else None
+    candidate = score(config, ctx, experiment_id, model_uri, dataset, "candidate", embed)
     judge_gates, unmeasured = _unmeasured_gates(config, candidate.rows)
     result = EvalResult(
         run_id=candidate.run_id,
