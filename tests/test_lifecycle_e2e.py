@@ -321,6 +321,31 @@ def test_query_and_status(project: Path) -> None:
     assert all(status["last_runs"][s] for s in ("ingest", "assemble", "evaluate", "register", "promote"))
 
 
+def test_dataset_generate_writes_a_seeded_qa_set_from_the_collection(project: Path) -> None:
+    from ragctl.evaluation import answers, datasets
+
+    out = project / "qa.generated.jsonl"
+    result = ragctl("dataset", "generate", "--n", "2", "--seed", "3", "-o", str(out), "--mlflow-dataset", "synth")
+    assert 1 <= len(result["items"]) <= 2 and result["attempts"] <= 8, result  # 270M: not every chunk yields
+    generated = datasets.load(str(out))
+    assert [i.question for i in generated.items] == [i["question"] for i in result["items"]]
+    assert [i.question for i in datasets.load("synth").items] == [i.question for i in generated.items]
+    for item in generated.items:  # the gold source is the chunk the answer came from: its words are there
+        (source,) = item.sources
+        where = [{"file": source["file"]}] + ([{"page": source["page"]}] if "page" in source else [])
+        pages = chroma(project).get(where={"$and": where} if len(where) > 1 else where[0])
+        words = set(answers.normalize(" ".join(pages["documents"])).split())
+        assert set(answers.normalize(item.answers[0]).split()) & words, item
+    runs = client(project).search_runs(
+        [result["experiment_id"]], "tags.`ragctl.stage` = 'dataset'", order_by=["attributes.start_time DESC"]
+    )
+    assert runs[0].info.status == "FINISHED" and runs[0].data.metrics["generate.items"] == len(result["items"])
+    ragctl("dataset", "generate", "--n", "2", "--seed", "3", "-o", str(project / "again.jsonl"))
+    assert (project / "again.jsonl").read_bytes() == out.read_bytes(), "same seed, same chunks, same questions"
+    report = ragctl("evaluate", "--set", f"evaluation.dataset={out}", "--set", "evaluation.thresholds={}")
+    assert report["questions"] == len(generated.items) and "hit_rate" in report["metrics"]
+
+
 def test_baseline_reuses_its_results_and_does_not_flag_the_same_chain(project: Path) -> None:
     report = ragctl("evaluate", "--baseline", "champion")
     assert report["passed"] is True, report

@@ -61,7 +61,7 @@ def root(
 
 
 def _register() -> None:
-    from ragctl.cli import lifecycle, views
+    from ragctl.cli import dataset, lifecycle, views
 
     panels: dict[str, list[Callable[..., None]]] = {
         "Lifecycle": [lifecycle.ingest, lifecycle.assemble, lifecycle.evaluate, lifecycle.register, lifecycle.promote],
@@ -70,6 +70,7 @@ def _register() -> None:
     for panel, commands in panels.items():
         for command in commands:
             app.command(rich_help_panel=panel)(command)
+    app.add_typer(dataset.app, name="dataset", rich_help_panel="Evaluate")
 
 
 _register()

@@ -139,3 +139,23 @@ def evaluation_report(result: Any) -> None:
             out.print(f"[yellow]{metric}: {count} verdicts unmeasured[/yellow]")
     for kind, path in result.files.items():
         out.print(f"{kind}: {path}", highlight=False)
+
+
+def generation_report(result: Any) -> None:
+    """A sample of the generated pairs, why the others were rejected, and where the set went."""
+    rows = [
+        [i["question"], i["answer"], f"{s['file']}" + (f" p{s['page']}" if "page" in s else "")]
+        for i in result.items[:10]
+        for s in i["sources"][:1]
+    ]
+    table(f"Generated questions (first {len(rows)} of {len(result.items)})", ["question", "answer", "source"], rows)
+    if result.rejected:
+        table("Rejected", ["reason", "count"], sorted(result.rejected.items(), key=lambda kv: -kv[1]))
+    short = len(result.items) < result.requested
+    colour = "yellow" if short else "bold"
+    out.print(
+        f"[{colour}]{len(result.items)} of {result.requested} questions[/{colour}] from {result.files} files "
+        f"({result.attempts} chunks tried, {result.seconds:.1f} s) -> {result.output}"
+        + (f" and MLflow dataset '{result.mlflow_dataset}'" if result.mlflow_dataset else ""),
+        highlight=False,
+    )

@@ -46,6 +46,38 @@ class RegressionConfig(Section):
         return value
 
 
+GENERATION_PROMPT = """Write a question that the passage answers, then the answer copied from the passage.
+
+Passage: The Eiffel Tower in Paris was completed in 1889 as the entrance arch of the World's Fair.
+Question: When was the Eiffel Tower completed?
+Answer: 1889
+
+Passage: {context}
+Question:"""
+
+
+class GenerationConfig(Section):
+    """How `ragctl dataset generate` writes synthetic QA pairs from the collection with the configured LLM."""
+
+    # Must contain {context} and end at "Question:"; the LLM writes a question on one line, then (given
+    # the question and "Answer:") the answer on one line.
+    prompt: str = GENERATION_PROMPT
+    max_tokens: int = Field(default=96, ge=8)
+    # Chunks shorter than this (characters) are not used: too little to ask about.
+    min_chunk_chars: int = Field(default=200, ge=1)
+    # Answers longer than this (words) are rejected: a gold answer is a short phrase.
+    max_answer_words: int = Field(default=20, ge=1)
+    # Chunks tried per requested question before giving up (the LLM's output may fail the checks).
+    attempts_per_question: int = Field(default=4, ge=1)
+
+    @field_validator("prompt")
+    @classmethod
+    def _has_context(cls, value: str) -> str:
+        if "{context}" not in value:
+            raise ValueError("the prompt must contain {context}")
+        return value
+
+
 DEFAULT_THRESHOLDS: dict[str, str | float] = {
     "hit_rate": ">= 0.8",
     "mrr": ">= 0.6",
@@ -72,6 +104,7 @@ class EvaluationConfig(Section):
     )
     judge: JudgeConfig | None = None
     regression: RegressionConfig = Field(default_factory=RegressionConfig)
+    generation: GenerationConfig = Field(default_factory=GenerationConfig)
 
     @field_validator("thresholds")
     @classmethod

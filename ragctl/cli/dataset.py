@@ -1,0 +1,42 @@
+"""`ragctl dataset ...`: QA sets for evaluation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from ragctl.cli.options import ConfigOpt, JsonOpt, SetOpt, config_path, load
+
+app = typer.Typer(help="Evaluation QA sets: generate one from the collection.", no_args_is_help=True)
+
+
+@app.command()
+def generate(
+    n: Annotated[int, typer.Option("--n", "-n", help="Questions to generate", min=1)] = 20,
+    seed: Annotated[int, typer.Option(help="Which chunks are drawn; same seed, same set")] = 0,
+    output: Annotated[Path, typer.Option("--output", "-o", help="The QA set to write (JSONL)")] = Path(
+        "qa.generated.jsonl"
+    ),
+    mlflow_dataset: Annotated[
+        Optional[str], typer.Option(help="Also store the set as an MLflow GenAI evaluation dataset of this name")
+    ] = None,
+    config: ConfigOpt = None,
+    set_: SetOpt = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Synthetic QA pairs from the collection's chunks with the configured LLM, each naming its file and page."""
+    from ragctl.cli import render
+    from ragctl.stages import StageContext
+    from ragctl.stages import dataset as stage
+    from ragctl.tracking import run_link
+
+    cfg = load(config, set_)
+    ctx = StageContext(config_path(config), render.reporter(json_))
+    result = stage.run(cfg, ctx, n=n, seed=seed, output=output, mlflow_dataset=mlflow_dataset)
+    if json_:
+        render.emit_json(result)
+        return
+    render.generation_report(result)
+    render.run_footer(run_link(cfg, result.run_id, result.experiment_id))
