@@ -15,6 +15,8 @@ OFFLINE_DEFAULTS = {
     "MLFLOW_GENAI_EVAL_MAX_WORKERS": "1",
     # ragctl prints the run link itself; MLflow would write its own to stdout and break --json.
     "MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT": "true",
+    # ragctl draws its own progress; MLflow's artifact download bars would land in the middle of it.
+    "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR": "false",
 }
 
 

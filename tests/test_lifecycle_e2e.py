@@ -202,9 +202,20 @@ def test_evaluate_passes_through_mlflow_genai_with_traces_and_reports(project: P
 
 def test_register_and_promote_under_gates(project: Path) -> None:
     registered = ragctl("register")
-    assert registered["version"] == "1"
-    assert registered["tags"]["ragctl.eval_passed"] == "true"
-    assert registered["tags"]["ragctl.ingest_run_id"] not in ("", "none")
+    tags = registered["tags"]
+    assert registered["version"] == "1" and tags["ragctl.eval_passed"] == "true"
+    assert tags["ragctl.ingest_run_id"] not in ("", "none") and tags["ragctl.assemble_run_id"]
+    assert tags["ragctl.llm"] == "llama-cpp gemma-3-270m-q4_k_m" and tags["ragctl.embedding"].startswith("onnx-minilm")
+    ingest_digest = client(project).get_run(tags["ragctl.ingest_run_id"]).data.tags["ragctl.manifest_digest"]
+    assert tags["ragctl.collection_digest"] == ingest_digest, "the collection state it was evaluated on"
+    evaluation = client(project).get_run(tags["ragctl.eval_run_id"])
+    assert evaluation.data.tags["ragctl.model_uri"] == registered["model_uri"], "the evaluation of that exact model"
+    assert float(tags["eval.hit_rate"]) == round(evaluation.data.metrics["hit_rate"], 4)
+    version = client(project).get_model_version(MODEL, "1")
+    assert "passed" in version.description and tags["ragctl.eval_run_id"] in version.description
+    import mlflow
+
+    assert mlflow.get_logged_model(registered["model_uri"].removeprefix("models:/")).name == MODEL
     refused = invoke("promote", "--version", "99")
     assert refused.exit_code == 1 and "no version 99" in refused.output
     promoted = ragctl("promote", "--alias", "champion", "--version", "1", "--reason", "e2e")
@@ -217,6 +228,20 @@ def test_register_and_promote_under_gates(project: Path) -> None:
     for run_id in (registered["run_id"], promoted["run_id"]):
         (output,) = client(project).get_run(run_id).outputs.model_outputs
         assert registered["model_uri"].endswith(output.model_id)
+    found = ragctl("lineage", f"models:/{MODEL}@champion")
+    assert (found["version"], found["aliases"]) == ("1", ["champion"])
+    assert found["assemble"]["run_id"] == tags["ragctl.assemble_run_id"]
+    assert found["ingest"]["run_id"] == tags["ragctl.ingest_run_id"]
+    files = {f["file"]: f for f in found["files"]}
+    assert set(files) == {"normans.pdf", "complexity_theory.pdf", "normans_crusades_and_arts.txt"}
+    assert len(files["normans.pdf"]["sha256"]) == 64
+    assert (
+        found["evaluations"][0]["run_id"] == tags["ragctl.eval_run_id"] and found["evaluations"][0]["passed"] == "true"
+    )
+    assert [(m["alias"], m["reason"]) for m in found["promotions"]] == [("champion", "e2e")]
+    (listed,) = ragctl("models")
+    assert listed["aliases"] == ["champion"] and listed["collection_digest"] == tags["ragctl.collection_digest"]
+    assert "complexity_theory.pdf" in invoke("lineage").output, "the tree names the source files"
 
 
 def test_fresh_process_loads_the_champion_with_stock_mlflow(project: Path, tmp_path: Path) -> None:
@@ -368,6 +393,20 @@ def test_baseline_catches_a_degraded_chain(project: Path) -> None:
     assert flagged, compared
     assert "regressed" in " ".join(result.output.split())
     assert "hit_rate vs baseline" in junit.read_text() and "significant regression" in junit.read_text()
+    refused = invoke("register", "--json")
+    said = " ".join(refused.output.split())
+    assert refused.exit_code == 1 and "no passing evaluation" in said and "failed" in said
+    allowed = ragctl("register", "--allow-unevaluated")
+    assert allowed["tags"]["ragctl.allow_unevaluated"] == "true" and allowed["tags"]["ragctl.eval_passed"] == "false"
+    assert "did NOT pass" in client(project).get_model_version(MODEL, allowed["version"]).description
+    refused = invoke("promote", "--version", allowed["version"], "--json")
+    text = " ".join(refused.output.split())
+    assert refused.exit_code == 1 and "evaluation false" in text and "regression: worse than v1" in text, text
+    forced = ragctl("promote", "--version", allowed["version"], "--force", "--reason", "e2e override")
+    assert forced["previous"] == "1" and {c["gate"] for c in forced["checks"] if c["overridden"]} >= {"evaluation"}
+    back = ragctl("promote", "--rollback", "--reason", "e2e rollback")
+    assert (back["previous"], back["version"]) == (allowed["version"], "1")
+    assert [m["action"] for m in ragctl("history")][:3] == ["rollback", "promote", "promote"]
 
 
 @pytest.fixture(scope="module")

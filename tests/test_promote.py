@@ -19,23 +19,60 @@ class _Echo:  # a plain python_model; MLflow wraps it
         return model_input
 
 
+def _eval_run(values: list[float]) -> str:
+    """A finished evaluation run with per-question rows, as `ragctl evaluate` logs them."""
+    import mlflow
+
+    from ragctl.evaluation.baseline import ROWS_ARTIFACT
+
+    rows = [
+        {
+            "id": f"q{i}",
+            "question": f"q{i}?",
+            "answer": "",
+            "gold": [],
+            "answerable": True,
+            "sources": [],
+            "gold_sources": [],
+            "tags": {},
+            "values": {"hit_rate@3": v, "mrr@3": v, "token_f1": v},
+        }
+        for i, v in enumerate(values)
+    ]
+    tags = {"ragctl.stage": "evaluate", "ragctl.dataset_digest": "qa-1", "ragctl.top_k": "3"}
+    with mlflow.start_run(tags=tags) as run:
+        mlflow.log_dict({"rows": rows}, ROWS_ARTIFACT)
+    return run.info.run_id
+
+
 @pytest.fixture
 def registry(project: Path) -> Path:
+    """Versions 1 (passed, good), 2 (failed), 3 (passed, much worse than 1), all evaluated on the collection
+    as it is (an empty one: its manifest digest is what matters here)."""
     import mlflow
+
+    from ragctl.components.vector_stores import chroma_client
+    from ragctl.config.model import VectorStoreConfig
+    from ragctl.stages.ingest.manifest import Manifest
 
     config = project / "ragctl.yaml"
     config.write_text(
         f'tracking: {{uri: "sqlite:///{project}/mlflow.db", artifact_location: {project}/artifacts}}\n'
         f"registry: {{model_name: {NAME}}}\nproject: {{experiment: gates}}\n"
     )
+    digest = Manifest.load(chroma_client(VectorStoreConfig()), "ragctl", create=False).digest()
     mlflow.set_tracking_uri(f"sqlite:///{project}/mlflow.db")
     mlflow.set_experiment("gates")
-    client = mlflow.MlflowClient()
-    for verdict in ("true", "false"):
+    for verdict, values in (("true", [1.0] * 30), ("false", [1.0] * 30), ("true", [0.0] * 30)):
         with mlflow.start_run():
             info = mlflow.pyfunc.log_model(name="m", python_model=type("M", (mlflow.pyfunc.PythonModel, _Echo), {})())
-        version = mlflow.register_model(info.model_uri, NAME)
-        client.set_model_version_tag(NAME, version.version, "ragctl.eval_passed", verdict)
+        tags = {
+            "ragctl.eval_passed": verdict,
+            "ragctl.eval_run_id": _eval_run(values),
+            "ragctl.collection": "ragctl",
+            "ragctl.collection_digest": digest,
+        }
+        mlflow.register_model(info.model_uri, NAME, tags=tags)
     return config
 
 
@@ -43,10 +80,16 @@ def promote(config: Path, *args: str):  # type: ignore[no-untyped-def]
     return CliRunner().invoke(app, ["promote", *args, "--config", str(config), "--json"])
 
 
+def cli(config: Path, *args: str):  # type: ignore[no-untyped-def]
+    result = CliRunner().invoke(app, [*args, "--config", str(config), "--json"])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
 def test_refuses_a_version_without_a_passing_evaluation(registry: Path) -> None:
     result = promote(registry, "--version", "2")
     assert result.exit_code == 1
-    assert "evaluation status 'false'" in result.output
+    assert "evaluation false" in result.output and "--allow-unevaluated" in result.output
 
 
 def test_promotes_records_previous_holder_and_moves_between_aliases(registry: Path) -> None:
@@ -54,20 +97,61 @@ def test_promotes_records_previous_holder_and_moves_between_aliases(registry: Pa
 
     first = json.loads(promote(registry, "--version", "1", "--alias", "challenger").stdout)
     assert (first["previous"], first["version"]) == (None, "1")
+    assert [c["passed"] for c in first["checks"]] == [True, True, True]
     moved = json.loads(promote(registry, "--from", "challenger", "--alias", "champion").stdout)
     assert moved["version"] == "1"
     forced = promote(registry, "--version", "2", "--alias", "champion", "--force", "--reason", "hotfix")
     assert forced.exit_code == 0, forced.output
     record = json.loads(forced.stdout)
     assert (record["previous"], record["version"], record["reason"]) == ("1", "2", "hotfix")
-    params = mlflow.MlflowClient().get_run(record["run_id"]).data.params
-    assert params["forced"] == "True" and params["from_version"] == "1" and params["to_version"] == "2"
+    run = mlflow.MlflowClient().get_run(record["run_id"])
+    assert run.data.params["forced"] == "True" and run.data.params["from_version"] == "1"
+    assert run.data.tags["ragctl.overrides"] == "--allow-unevaluated", "only the gate that failed was overridden"
+
+
+def test_a_significantly_worse_version_is_refused_against_the_holder(registry: Path) -> None:
+    cli(registry, "promote", "--version", "1")
+    refused = promote(registry, "--version", "3", "--reason", "try")
+    assert refused.exit_code == 1
+    text = " ".join(refused.output.split())
+    assert "regression: worse than v1: hit_rate 1.000 -> 0.000" in text and "--allow-regression" in text
+    allowed = cli(registry, "promote", "--version", "3", "--allow-regression", "--reason", "known trade-off")
+    regression = {c["gate"]: c for c in allowed["checks"]}["regression"]
+    assert regression["overridden"] and len(regression["evidence"]) == 2
+
+
+def test_a_version_evaluated_on_another_collection_state_is_refused(registry: Path) -> None:
+    import mlflow
+
+    mlflow.MlflowClient().set_model_version_tag(NAME, "1", "ragctl.collection_digest", "0123456789abcdef")
+    refused = promote(registry, "--version", "1")
+    assert refused.exit_code == 1 and "collection: 'ragctl' evaluated at 0123456789abcdef" in refused.output
+    assert cli(registry, "promote", "--version", "1", "--allow-collection-change")["version"] == "1"
+
+
+def test_rollback_history_and_models(registry: Path) -> None:
+    cli(registry, "promote", "--version", "1", "--reason", "first")
+    cli(registry, "promote", "--version", "3", "--allow-regression", "--reason", "second")
+    back = cli(registry, "promote", "--rollback", "--reason", "bad answers")
+    assert (back["action"], back["previous"], back["version"]) == ("rollback", "3", "1")
+    moves = cli(registry, "history", "--alias", "champion")
+    assert [(m["action"], m["from_version"], m["to_version"]) for m in moves] == [
+        ("rollback", "3", "1"),
+        ("promote", "1", "3"),
+        ("promote", None, "1"),
+    ]
+    assert moves[0]["reason"] == "bad answers" and moves[1]["overrides"] == ["--allow-regression"]
+    versions = {v["version"]: v for v in cli(registry, "models")}
+    assert versions["1"]["aliases"] == ["champion"] and versions["2"]["eval_passed"] == "false"
+    assert versions["1"]["collection_digest"] and set(versions) == {"1", "2", "3"}
+    nothing = CliRunner().invoke(app, ["promote", "--rollback", "--alias", "nobody", "--config", str(registry)])
+    assert nothing.exit_code == 1 and "no alias 'nobody'" in nothing.output
 
 
 def test_unknown_alias_or_version_is_refused(registry: Path) -> None:
     assert promote(registry, "--from", "nobody").exit_code == 1
     missing = promote(registry, "--version", "42")
-    assert missing.exit_code == 1 and "(versions: 1, 2)" in missing.output
+    assert missing.exit_code == 1 and "(versions: 1, 2, 3)" in " ".join(missing.output.split())
     assert promote(registry).exit_code == 2  # neither --version nor --from
 
 

@@ -61,11 +61,12 @@ def root(
 
 
 def _register() -> None:
-    from ragctl.cli import dataset, lifecycle, views
+    from ragctl.cli import dataset, lifecycle, project, views
 
     panels: dict[str, list[Callable[..., None]]] = {
+        "Start": [project.init, project.run],
         "Lifecycle": [lifecycle.ingest, lifecycle.assemble, lifecycle.evaluate, lifecycle.register, lifecycle.promote],
-        "Inspect": [views.query, views.status, views.config],
+        "Inspect": [views.query, views.status, views.models, views.history, views.lineage, views.config],
     }
     for panel, commands in panels.items():
         for command in commands:

@@ -129,18 +129,28 @@ def evaluate(
 
 
 def register(
-    config: ConfigOpt = None, set_: SetOpt = None, json_: JsonOpt = False, model_uri: ModelUriOpt = None
+    config: ConfigOpt = None,
+    set_: SetOpt = None,
+    json_: JsonOpt = False,
+    model_uri: ModelUriOpt = None,
+    allow_unevaluated: Annotated[
+        bool,
+        typer.Option(
+            "--allow-unevaluated", help="Register even without a passing evaluation (recorded on the version)"
+        ),
+    ] = False,
 ) -> None:
-    """Register the latest assembled chain (or --model-uri) with its lineage and evaluation as tags."""
+    """Register the latest assembled chain (or --model-uri) with its lineage and passing evaluation as tags."""
     from ragctl.cli import render
     from ragctl.stages import register as stage
 
     cfg = load(config, set_)
-    result = stage.run(cfg, _context(config, json_), model_uri=model_uri)
+    result = stage.run(cfg, _context(config, json_), model_uri=model_uri, allow_unevaluated=allow_unevaluated)
     if json_:
         render.emit_json(result)
         return
     render.key_values(f"Registered {result.model_name} version {result.version}", result.tags)
+    render.out.print(result.description, highlight=False)
     _footer(cfg, result.run_id, result.experiment_id)
 
 
@@ -150,23 +160,42 @@ def promote(
         Optional[str], typer.Option("--version", "-v", help="The version to promote, or 'latest'")
     ] = None,
     from_alias: Annotated[Optional[str], typer.Option("--from", help="Promote the version another alias holds")] = None,
+    rollback: Annotated[
+        bool, typer.Option("--rollback", help="Return the alias to its holder before the latest move")
+    ] = False,
     reason: Annotated[str, typer.Option("--reason", "-r", help="Why; recorded in MLflow")] = "",
-    force: Annotated[bool, typer.Option("--force", help="Promote even without a passing evaluation")] = False,
+    allow_unevaluated: Annotated[
+        bool, typer.Option("--allow-unevaluated", help="Override the gate: the version's evaluation passed")
+    ] = False,
+    allow_collection_change: Annotated[
+        bool,
+        typer.Option("--allow-collection-change", help="Override the gate: evaluated on the collection as it is now"),
+    ] = False,
+    allow_regression: Annotated[
+        bool, typer.Option("--allow-regression", help="Override the gate: not worse than the alias's current holder")
+    ] = False,
+    force: Annotated[bool, typer.Option("--force", help="Override every gate (recorded)")] = False,
     config: ConfigOpt = None,
     set_: SetOpt = None,
     json_: JsonOpt = False,
 ) -> None:
-    """Point a registry alias (e.g. champion) at a version, if its evaluation passed."""
+    """Point a registry alias (e.g. champion) at a version if it passes the gates, or --rollback."""
     from ragctl.cli import render
+    from ragctl.errors import UsageError
     from ragctl.stages import promote as stage
 
     cfg = load(config, set_)
-    result = stage.run(cfg, _context(config, json_), alias, version, from_alias, reason, force)
+    ctx = _context(config, json_)
+    if rollback:
+        if version or from_alias:
+            raise UsageError("--rollback takes no --version or --from: it returns the alias to its previous holder")
+        result = stage.rollback(cfg, ctx, alias, reason)
+    else:
+        flags = {"evaluation": allow_unevaluated, "collection": allow_collection_change, "regression": allow_regression}
+        allow = tuple(gate for gate, on in flags.items() if on)
+        result = stage.run(cfg, ctx, alias, version, from_alias, reason, force, allow)
     if json_:
         render.emit_json(result)
         return
-    render.out.print(
-        f"[bold]{result.model_name}@{result.alias}[/bold]: version {result.previous or 'none'} -> "
-        f"[green]{result.version}[/green] (by {result.who})"
-    )
+    render.promotion(result)
     _footer(cfg, result.run_id, result.experiment_id)

@@ -11,14 +11,16 @@ import typer
 if TYPE_CHECKING:
     from ragctl.config.model import RagctlConfig
 
-DEFAULT_CONFIG = Path("configs/default.yaml")
+# Looked for, in this order, in the working directory when neither --config nor $RAGCTL_CONFIG is given.
+DISCOVERED = (Path("ragctl.yaml"), Path("configs/default.yaml"))
 
 ConfigOpt = Annotated[
-    Optional[Path],
+    Optional[list[Path]],
     typer.Option(
         "--config",
         "-c",
-        help="YAML config [default: $RAGCTL_CONFIG, else configs/default.yaml, else built-in defaults]",
+        help="YAML config; repeat to layer files, later ones win [default: $RAGCTL_CONFIG, else ragctl.yaml, "
+        "else configs/default.yaml, else built-in defaults]",
         show_default=False,
     ),
 ]
@@ -32,15 +34,23 @@ ModelUriOpt = Annotated[
 ]
 
 
-def config_path(path: Path | None) -> Path | None:
-    if path is not None:
-        return path
+def config_paths(paths: list[Path] | None) -> list[Path]:
+    """The config files to layer: --config (repeatable), else $RAGCTL_CONFIG (os.pathsep-separated), else
+    the first of DISCOVERED that exists, else none (built-in defaults)."""
+    if paths:
+        return list(paths)
     if os.environ.get("RAGCTL_CONFIG"):
-        return Path(os.environ["RAGCTL_CONFIG"])
-    return DEFAULT_CONFIG if DEFAULT_CONFIG.is_file() else None
+        return [Path(p) for p in os.environ["RAGCTL_CONFIG"].split(os.pathsep) if p]
+    return [next(p for p in DISCOVERED if p.is_file())] if any(p.is_file() for p in DISCOVERED) else []
 
 
-def load(path: Path | None, overrides: list[str] | None) -> RagctlConfig:
+def config_path(paths: list[Path] | None) -> Path | None:
+    """The last (winning) config file, if any."""
+    found = config_paths(paths)
+    return found[-1] if found else None
+
+
+def load(paths: list[Path] | None, overrides: list[str] | None) -> RagctlConfig:
     from ragctl.config.load import load_config
 
-    return load_config(config_path(path), overrides)
+    return load_config(config_paths(paths), overrides)

@@ -73,3 +73,52 @@ def config(config: ConfigOpt = None, set_: SetOpt = None, json_: JsonOpt = False
         render.emit_json(data)
     else:
         typer.echo(yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=120))
+
+
+def history(
+    alias: Annotated[str, typer.Option("--alias", "-a", help="The alias whose moves to list")] = "champion",
+    config: ConfigOpt = None,
+    set_: SetOpt = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Every move of an alias: when, promote or rollback, from, to, who, why, overrides, the run."""
+    from ragctl.cli import render
+    from ragctl.stages.promote import history as records
+
+    moves = records.moves(load(config, set_), alias)
+    if json_:
+        render.emit_json(moves)
+    else:
+        render.history(alias, moves)
+
+
+def models(config: ConfigOpt = None, set_: SetOpt = None, json_: JsonOpt = False) -> None:
+    """The registered versions with their aliases, evaluation metrics and collection fingerprint."""
+    from ragctl.cli import render
+    from ragctl.stages.promote import history as records
+
+    cfg = load(config, set_)
+    rows = records.versions(cfg)
+    if json_:
+        render.emit_json(rows)
+    else:
+        render.versions(cfg.registry.model_name, rows, ("hit_rate", "mrr", "token_f1", "latency_p95"))
+
+
+def lineage(
+    model: Annotated[str, typer.Argument(help="models:/NAME@ALIAS, models:/NAME/N, or an alias or version number")] = (
+        "champion"
+    ),
+    config: ConfigOpt = None,
+    set_: SetOpt = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Where a registered chain comes from: assemble run, ingest run, collection and files, evaluations, moves."""
+    from ragctl.cli import render
+    from ragctl.stages import lineage as stage
+
+    found = stage.trace(load(config, set_), model)
+    if json_:
+        render.emit_json(found)
+    else:
+        render.lineage(found)

@@ -1,4 +1,5 @@
-"""YAML -> ${ENV} interpolation -> --set overrides -> validation, with errors that name file, line and key."""
+"""YAML files (layered, later wins) -> ${ENV} interpolation -> --set overrides -> validation, with errors that
+name file, line and key."""
 
 from __future__ import annotations
 
@@ -18,23 +19,47 @@ _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 Loc = tuple[str | int, ...]
 
 
-def load_config(path: str | Path | None = None, overrides: list[str] | None = None) -> RagctlConfig:
-    """Load and validate a config file; `path=None` means the built-in defaults."""
-    source = Path(path) if path is not None else None
-    text = _read(source) if source else ""
-    root = _compose(text, source)
-    # Values come from the same node tree the error messages take their line numbers from.
-    data = yaml.SafeLoader("").construct_document(root) if root is not None else {}
-    if not isinstance(data, dict):
-        raise ConfigError(f"{_where(source, root, ())}: the top level must be a mapping of sections")
-    data = _interpolate(data, (), source, root)
+def load_config(
+    paths: str | Path | list[str | Path] | list[Path] | None = None, overrides: list[str] | None = None
+) -> RagctlConfig:
+    """Load, layer (later files win, section by section), override and validate; no path means the
+    built-in defaults. Errors name the file and line that set the offending value."""
+    sources = [] if paths is None else [paths] if isinstance(paths, (str, Path)) else list(paths)
+    layers: list[tuple[Path, yaml.Node | None]] = []
+    data: dict[str, Any] = {}
+    for source in sources:
+        path = Path(source)
+        root = _compose(_read(path), path)
+        # Values come from the same node tree the error messages take their line numbers from.
+        layer = yaml.SafeLoader("").construct_document(root) if root is not None else {}
+        if not isinstance(layer, dict):
+            raise ConfigError(f"{_where(path, root, ())}: the top level must be a mapping of sections")
+        _merge(data, _interpolate(layer, (), path, root))
+        layers.append((path, root))
     override_locs: set[Loc] = set()
     for item in overrides or []:
         override_locs.add(_apply_override(data, item))
     try:
         return RagctlConfig.model_validate(data)
     except ValidationError as exc:
-        raise _config_error(exc, source, root, override_locs) from None
+        raise _config_error(exc, layers, override_locs) from None
+
+
+def _merge(base: dict[str, Any], layer: dict[str, Any]) -> None:
+    """Mappings merge key by key; any other value (a list included) replaces what was there."""
+    for key, value in layer.items():
+        if isinstance(value, dict) and isinstance(base.get(key), dict):
+            _merge(base[key], value)
+        else:
+            base[key] = value
+
+
+def _located(layers: list[tuple[Path, yaml.Node | None]], loc: Loc) -> str:
+    """The file:line that set `loc`: the last layer that holds it, else the nearest section of the last one."""
+    for path, root in reversed(layers):
+        if _node_at(root, loc, exact=True) is not None:
+            return _where(path, root, loc)
+    return _where(*layers[-1], loc) if layers else "<defaults>"
 
 
 def _read(path: Path) -> str:
@@ -42,7 +67,7 @@ def _read(path: Path) -> str:
         return path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError(
-            f"config file not found: {path}", "pass --config PATH or create configs/default.yaml"
+            f"config file not found: {path}", "pass --config PATH, or run `ragctl init` to write ragctl.yaml"
         ) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot read config file {path}: {exc}") from None
@@ -58,20 +83,21 @@ def _compose(text: str, path: Path | None) -> yaml.Node | None:
         raise ConfigError(f"{path}{line}: invalid YAML: {problem}", "check indentation and quoting") from None
 
 
-def _node_at(root: yaml.Node | None, loc: Loc) -> yaml.Node | None:
-    """The deepest YAML node along `loc`: the value at `loc`, or the nearest mapping that exists."""
+def _node_at(root: yaml.Node | None, loc: Loc, exact: bool = False) -> yaml.Node | None:
+    """The deepest YAML node along `loc`: the value at `loc`, or (unless `exact`) the nearest mapping that
+    exists."""
     node = root
     for part in loc:
         if isinstance(node, yaml.MappingNode):
             match = [(k, v) for k, v in node.value if k.value == part]
             if not match:
-                return node
+                return None if exact else node
             _, value = match[0]
             node = value
         elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
             node = node.value[part]
         else:
-            return node
+            return None if exact else node
     return node
 
 
@@ -139,13 +165,13 @@ def _fields_at(loc: Loc) -> list[str]:
 
 
 def _config_error(
-    exc: ValidationError, path: Path | None, root: yaml.Node | None, override_locs: set[Loc]
+    exc: ValidationError, layers: list[tuple[Path, yaml.Node | None]], override_locs: set[Loc]
 ) -> ConfigError:
     lines, hints = [], []
     for err in exc.errors():
         loc: Loc = tuple(p for p in err["loc"] if p not in ("function-after",))
         from_override = any(loc[: len(o)] == o or o[: len(loc)] == loc for o in override_locs)
-        where = "--set" if from_override else _where(path, root, loc)
+        where = "--set" if from_override else _located(layers, loc)
         if err["type"] == "extra_forbidden":
             valid = _fields_at(loc[:-1])
             close = difflib.get_close_matches(str(loc[-1]), valid, n=1)

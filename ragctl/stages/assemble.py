@@ -14,7 +14,6 @@ from pathlib import Path
 from ragctl.config.model import RagctlConfig
 from ragctl.stages import StageContext
 
-MODEL_NAME_IN_RUN = "chain"
 MODEL_URI_TAG = "ragctl.model_uri"
 EXAMPLE_QUESTION = "What is this collection about?"
 # What the chain needs at load time, pinned to the versions installed where it was assembled.
@@ -69,12 +68,18 @@ def run(config: RagctlConfig, ctx: StageContext) -> AssembleResult:
     import pandas as pd
 
     from ragctl import tracking
-    from ragctl.components.vector_stores import open_collection
+    from ragctl.components.vector_stores import chroma_client, open_collection
+    from ragctl.stages.ingest.manifest import Manifest
 
     open_collection(config.vector_store)  # fail early and clearly when there is no index yet
     ingest = tracking.latest_run(config, "ingest", f"tags.`ragctl.collection` = '{config.vector_store.collection}'")
     ingest_id = ingest.info.run_id if ingest else None
-    tags = {"ragctl.collection": config.vector_store.collection, "ragctl.ingest_run_id": ingest_id or "none"}
+    manifest = Manifest.load(chroma_client(config.vector_store), config.vector_store.collection, create=False)
+    tags = {
+        "ragctl.collection": config.vector_store.collection,
+        "ragctl.collection_digest": manifest.digest(),
+        "ragctl.ingest_run_id": ingest_id or "none",
+    }
     package_dir = Path(__file__).resolve().parent.parent
     with tracking.stage_run(config, "assemble", tags) as active:
         mlflow.log_params(
@@ -90,7 +95,8 @@ def run(config: RagctlConfig, ctx: StageContext) -> AssembleResult:
         with ctx.reporter.task("Logging the chain (loads and test-runs it)", total=None), warnings.catch_warnings():
             warnings.simplefilter("ignore")
             info = mlflow.pyfunc.log_model(
-                name=MODEL_NAME_IN_RUN,
+                # The LoggedModel's name: what MLflow's model and "Agent versions" pages show.
+                name=config.registry.model_name,
                 python_model=str(package_dir / "chain.py"),
                 model_config=config.chain_config(),
                 code_paths=[str(package_dir)],

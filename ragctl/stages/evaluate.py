@@ -133,6 +133,7 @@ def score(
         MODEL_URI_TAG: model_uri,
         "ragctl.model_id": model_id or "none",
         "ragctl.role": role,
+        "ragctl.top_k": str(top_k),
         "ragctl.dataset": dataset.source,
         "ragctl.dataset_digest": dataset.digest,
         "ragctl.collection": chain["vector_store"]["collection"],
