@@ -1,5 +1,9 @@
 """The pipeline a user writes by hand: SimpleDirectoryReader -> IngestionPipeline(SentenceSplitter, same
 MiniLM) -> ChromaVectorStore. pypdf gets the same raised array limit as ragctl, so both read the same files.
+
+PDFs are read one Document per page, as llama-index-readers-file's PDFReader does; that package is not
+installed here (it pins pypdf < 7, ragctl needs 7), and without it SimpleDirectoryReader silently reads a
+PDF's raw bytes as text: ~60,000 garbage chunks from the 20 sec10q filings, embedded for 40+ minutes.
 Usage: python bench/plain_llamaindex.py DOCS CHROMA_DIR"""
 
 from __future__ import annotations
@@ -10,6 +14,27 @@ import time
 from pypdf import overwrite_configuration
 
 from ragctl.env import apply_offline_defaults
+
+
+def _page_reader():  # type: ignore[no-untyped-def]
+    from llama_index.core import Document
+    from llama_index.core.readers.base import BaseReader
+    from pypdf import PdfReader
+
+    class PagePdfReader(BaseReader):
+        """llama-index-readers-file's PDFReader, in short: a Document per page, with page_label and file_name."""
+
+        def load_data(self, file, extra_info=None, **kwargs):  # type: ignore[no-untyped-def]
+            reader = PdfReader(file)
+            return [
+                Document(
+                    text=page.extract_text() or "",
+                    metadata={"page_label": reader.page_labels[i], "file_name": file.name, **(extra_info or {})},
+                )
+                for i, page in enumerate(reader.pages)
+            ]
+
+    return PagePdfReader
 
 
 def main(docs: str, chroma_dir: str) -> None:
@@ -24,9 +49,10 @@ def main(docs: str, chroma_dir: str) -> None:
     from ragctl.components.embeddings import onnx_minilm, token_counter
     from ragctl.config.model import EmbeddingConfig
 
+    PagePdfReader = _page_reader()
     config = EmbeddingConfig()
     started = time.perf_counter()
-    documents = SimpleDirectoryReader(docs).load_data()
+    documents = SimpleDirectoryReader(docs, file_extractor={".pdf": PagePdfReader()}).load_data()
     collection = chromadb.PersistentClient(chroma_dir).get_or_create_collection("plain")
     pipeline = IngestionPipeline(
         transformations=[

@@ -113,6 +113,8 @@ def test_assemble_logs_a_model_from_code_without_machine_paths(project: Path) ->
     assert run.data.tags["ragctl.ingest_run_id"] == result["ingest_run_id"] != "none"
     assert run.data.params["temperature"] == "0.0" and run.data.params["top_k"] == "3"
     assert "{question}" in run.data.params["prompt.template"]
+    # The prompt is a versioned MLflow prompt, linked to the model, and the chain carries its text.
+    assert run.data.tags["ragctl.prompt_uri"] == f"prompts:/{MODEL}-prompt/1"
     assert run.data.tags.get("mlflow.source.git.commit") or not (Path.cwd() / ".git").exists()
     import mlflow
 
@@ -205,6 +207,7 @@ def test_register_and_promote_under_gates(project: Path) -> None:
     tags = registered["tags"]
     assert registered["version"] == "1" and tags["ragctl.eval_passed"] == "true"
     assert tags["ragctl.ingest_run_id"] not in ("", "none") and tags["ragctl.assemble_run_id"]
+    assert tags["ragctl.prompt_uri"] == f"prompts:/{MODEL}-prompt/1"
     assert tags["ragctl.llm"] == "llama-cpp gemma-3-270m-q4_k_m" and tags["ragctl.embedding"].startswith("onnx-minilm")
     ingest_digest = client(project).get_run(tags["ragctl.ingest_run_id"]).data.tags["ragctl.manifest_digest"]
     assert tags["ragctl.collection_digest"] == ingest_digest, "the collection state it was evaluated on"

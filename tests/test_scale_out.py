@@ -1,14 +1,18 @@
-"""Scale-out is a config change: the same commands against a real `chroma run` server and a real
-`mlflow server`, both started here on loopback and stopped by PID."""
+"""From a laptop to a team by configuration alone: the same commands against real servers started here on
+loopback and stopped by PID: `mlflow server` backed by PostgreSQL (Debian's package; `.ci/run` installs it),
+`chroma run`, and llama.cpp's server with the packaged model for the LLM and the embeddings."""
 
 from __future__ import annotations
 
+import glob
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -18,6 +22,7 @@ import pytest
 from typer.testing import CliRunner
 
 from ragctl.cli.app import app
+from tests import servers
 
 BIN = Path(sys.executable).parent
 
@@ -57,14 +62,47 @@ def chroma_port(tmp_path: Path) -> Iterator[int]:
     yield from _serve([str(BIN / "chroma"), "run", "--path", str(tmp_path / "chroma-server")], "/api/v2/heartbeat")
 
 
+def _postgres_bin(tool: str) -> str | None:
+    found = shutil.which(tool) or next(iter(sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{tool}"))), None)
+    return found
+
+
+@pytest.fixture(scope="module")
+def postgres_url() -> Iterator[str]:
+    """A throwaway PostgreSQL cluster on loopback (as the `postgres` user when the tests run as root: the
+    server refuses root; its folder sits in /tmp, which that user can reach)."""
+    initdb, pg_ctl = _postgres_bin("initdb"), _postgres_bin("pg_ctl")
+    if not (initdb and pg_ctl):
+        pytest.skip("PostgreSQL is not installed (.ci/run installs Debian's postgresql)")
+    root = Path(tempfile.mkdtemp(prefix="ragctl-postgres-"))
+    data, port = root / "data", _free_port()
+    as_user: list[str] = []
+    if os.geteuid() == 0:
+        shutil.chown(root, "postgres")
+        as_user = ["runuser", "-u", "postgres", "--"]
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.STDOUT, "check": True, "cwd": root}
+    subprocess.run([*as_user, initdb, "-D", str(data), "-U", "postgres", "--auth=trust"], **quiet)  # type: ignore[call-overload]
+    options = f"-p {port} -h 127.0.0.1 -k {root}"
+    subprocess.run([*as_user, pg_ctl, "-D", str(data), "-o", options, "-w", "start"], **quiet)  # type: ignore[call-overload]
+    try:
+        psql = _postgres_bin("psql") or "psql"
+        create = [psql, "-h", "127.0.0.1", "-p", str(port), "-U", "postgres", "-c", "CREATE DATABASE mlflow"]
+        subprocess.run(create, **quiet)  # type: ignore[call-overload]
+        yield f"postgresql://postgres@127.0.0.1:{port}/mlflow"
+    finally:
+        stop = [*as_user, pg_ctl, "-D", str(data), "-m", "fast", "stop"]
+        subprocess.run(stop, check=False, capture_output=True, cwd=root)
+        shutil.rmtree(root, ignore_errors=True)
+
+
 @pytest.fixture
-def mlflow_port(tmp_path: Path) -> Iterator[int]:
+def mlflow_port(tmp_path: Path, postgres_url: str) -> Iterator[int]:
     yield from _serve(
         [
             str(BIN / "mlflow"),
             "server",
             "--backend-store-uri",
-            f"sqlite:///{tmp_path}/server.db",
+            postgres_url,
             "--artifacts-destination",
             str(tmp_path / "server-artifacts"),
             "--workers",
@@ -75,39 +113,88 @@ def mlflow_port(tmp_path: Path) -> Iterator[int]:
     )
 
 
-def test_ingest_into_chroma_and_mlflow_servers(project: Path, chroma_port: int, mlflow_port: int) -> None:
-    servers = [
-        "--set",
-        f"tracking.uri=http://127.0.0.1:{mlflow_port}",
-        "--set",
-        "vector_store.mode=http",
-        "--set",
-        "vector_store.host=127.0.0.1",
-        "--set",
-        f"vector_store.port={chroma_port}",
-        "--set",
-        "ingestion.exclude=[README.md, LICENSE]",
+@pytest.fixture
+def endpoints(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """llama.cpp's server twice: completions for the LLM, mean-pooled embeddings; keys from the environment."""
+    llm, llm_base, llm_key = servers.llama_server(n_ctx=8192)
+    emb, emb_base, emb_key = servers.llama_server(n_ctx=2048, embedding=True)
+    monkeypatch.setenv("TEAM_LLM_KEY", llm_key)
+    monkeypatch.setenv("TEAM_EMBEDDING_KEY", emb_key)
+    yield [
+        f"llm={{type: openai-compatible, model: gemma, api_base: '{llm_base}', api_key_env: TEAM_LLM_KEY}}",
+        f"embedding={{type: openai-compatible, model: gemma, api_base: '{emb_base}', api_key_env: TEAM_EMBEDDING_KEY}}",
     ]
-    result = CliRunner().invoke(app, ["ingest", "--json", *servers])
-    assert result.exit_code == 0, result.output
-    report = json.loads(result.stdout)
-    assert report["chunks_total"] > 50
+    del llm, emb
+
+
+def test_the_team_lifecycle_on_real_servers(
+    project: Path, chroma_port: int, mlflow_port: int, endpoints: list[str]
+) -> None:
+    """ingest -> ... -> promote via `ragctl run`, a skipped re-run, a second version, rollback, lineage and
+    `mlflow models serve` of the champion, with nothing written locally."""
+    tracking = f"http://127.0.0.1:{mlflow_port}"
+    team = ["tracking.uri=" + tracking, f"vector_store={{mode: http, host: 127.0.0.1, port: {chroma_port}}}"]
+    team += ["ingestion.exclude=[README.md, LICENSE]", "evaluation.limit=3", "evaluation.thresholds={}"]
+    team += endpoints
+    sets = [arg for item in team for arg in ("--set", item)]
+
+    def ragctl(*args: str) -> dict:
+        result = CliRunner().invoke(app, [*args, "--json", *sets])
+        assert result.exit_code == 0, result.output
+        return json.loads(result.stdout)
+
+    first = ragctl("run", "--promote", "champion")
+    assert [s["status"] for s in first["steps"]] == ["ran"] * 5 and first["version"] == "1"
     assert not (project / ".ragctl").exists(), "nothing may be written locally"
+    assert [s["status"] for s in ragctl("run", "--promote", "champion")["steps"]] == ["skipped"] * 5
+    with (project / "sample_docs" / "normans_crusades_and_arts.txt").open("a") as fh:
+        fh.write("\nThe Normans built castles across the lands they ruled.\n")
+    assert ragctl("run", "--promote", "champion")["version"] == "2"
+    back = ragctl("promote", "--rollback", "--reason", "team test")
+    assert (back["previous"], back["version"]) == ("2", "1")
+    found = ragctl("lineage", "champion")
+    assert found["version"] == "1" and {f["file"] for f in found["files"]} >= {"normans.pdf"}
+    assert found["promotions"][0]["action"] == "rollback"
 
     import chromadb
     import mlflow
 
-    assert (
-        chromadb.HttpClient(host="127.0.0.1", port=chroma_port).get_collection("ragctl").count()
-        == (report["chunks_total"])
+    client = mlflow.MlflowClient(tracking)
+    assert client.get_model_version_by_alias("ragctl-demo-chain", "champion").version in (1, "1")
+    assert chromadb.HttpClient(host="127.0.0.1", port=chroma_port).get_collection("ragctl").count() > 50
+    port = _free_port()
+    env = {**os.environ, "MLFLOW_TRACKING_URI": tracking, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
+    serve = [str(BIN / "mlflow"), "models", "serve", "-m", "models:/ragctl-demo-chain@champion"]
+    serve += ["--env-manager", "local", "--host", "127.0.0.1", "--port", str(port)]
+    server = subprocess.Popen(
+        serve, env=env, cwd="/", stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
     )
-    run = mlflow.MlflowClient(f"http://127.0.0.1:{mlflow_port}").get_run(report["run_id"])
-    assert run.data.tags["ragctl.stage"] == "ingest" and run.data.metrics["chunks_total"] == report["chunks_total"]
-    shown = CliRunner().invoke(app, ["status", "--json", *servers])
-    assert shown.exit_code == 0, shown.output
-    status = json.loads(shown.stdout)
-    assert status["chunks"] == report["chunks_total"]
-    assert status["last_runs"]["ingest"]["run_id"] == report["run_id"]
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/ping", timeout=2)
+                break
+            except OSError:
+                assert server.poll() is None and time.monotonic() < deadline, "mlflow models serve did not start"
+                time.sleep(1)
+        body = json.dumps({"dataframe_records": [{"question": "When was the Duchy of Normandy founded?"}]})
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}/invocations", body.encode(), {"Content-Type": "application/json"}
+        )
+        (prediction,) = json.loads(urllib.request.urlopen(request, timeout=120).read())["predictions"]
+        assert prediction["sources"] and isinstance(prediction["answer"], str)
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+
+
+def test_unreachable_tracking_server_is_exit_4(project: Path) -> None:
+    port = _free_port()
+    result = CliRunner().invoke(app, ["ingest", "--set", f"tracking.uri=http://127.0.0.1:{port}"])
+    assert result.exit_code == 4, result.output
+    assert "MLflow tracking server" in result.output and len(result.output.strip().splitlines()) <= 3
+    assert not (project / ".ragctl").exists(), "no half-written state"
 
 
 def test_unreachable_chroma_server_is_exit_4(project: Path) -> None:

@@ -6,6 +6,7 @@ requirements, a signature and an input example; the run links the ingest run and
 
 from __future__ import annotations
 
+import re
 import warnings
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
@@ -42,6 +43,11 @@ class AssembleResult:
     collection: str
 
 
+def logged_model_name(registered: str) -> str:
+    """The registered name, minus the characters a LoggedModel name may not hold (/ : . % " ')."""
+    return re.sub(r"[/:.%\"']", "-", registered)
+
+
 def pip_requirements() -> list[str]:
     pins = []
     for name in RUNTIME_PACKAGES:
@@ -67,7 +73,7 @@ def run(config: RagctlConfig, ctx: StageContext) -> AssembleResult:
     import mlflow
     import pandas as pd
 
-    from ragctl import tracking
+    from ragctl import prompt_registry, tracking
     from ragctl.components.vector_stores import chroma_client, open_collection
     from ragctl.stages.ingest.manifest import Manifest
 
@@ -82,6 +88,10 @@ def run(config: RagctlConfig, ctx: StageContext) -> AssembleResult:
     }
     package_dir = Path(__file__).resolve().parent.parent
     with tracking.stage_run(config, "assemble", tags) as active:
+        prompt = prompt_registry.resolve(config)
+        chain = config.chain_config()
+        chain["prompt"]["template"] = prompt.text  # the version's text: an alias move cannot change this chain
+        mlflow.set_tag(prompt_registry.PROMPT_URI_TAG, prompt.uri)
         mlflow.log_params(
             {
                 "temperature": config.llm.temperature,
@@ -91,14 +101,15 @@ def run(config: RagctlConfig, ctx: StageContext) -> AssembleResult:
                 "llm_model": config.llm.model,
             }
         )
-        mlflow.log_text(config.prompt.template, "prompt.txt")
+        mlflow.log_text(prompt.text, "prompt.txt")
         with ctx.reporter.task("Logging the chain (loads and test-runs it)", total=None), warnings.catch_warnings():
             warnings.simplefilter("ignore")
             info = mlflow.pyfunc.log_model(
                 # The LoggedModel's name: what MLflow's model and "Agent versions" pages show.
-                name=config.registry.model_name,
+                name=logged_model_name(config.registry.model_name),
                 python_model=str(package_dir / "chain.py"),
-                model_config=config.chain_config(),
+                model_config=chain,
+                prompts=[prompt.uri],
                 code_paths=[str(package_dir)],
                 pip_requirements=pip_requirements(),
                 signature=signature(),

@@ -97,7 +97,7 @@ def trace(config: RagctlConfig, ref: str) -> Lineage:
             "embedding": tags.get("ragctl.embedding", ""),
             "top_k": tags.get("ragctl.top_k", ""),
             "git_commit": tags.get("ragctl.git_commit", ""),
-            "prompt": assembled.data.tags.get("ragctl.prompt_uri", "prompt.txt in the run"),
+            "prompt": tags.get("ragctl.prompt_uri") or assembled.data.tags.get("ragctl.prompt_uri", "prompt.txt"),
         }
     ingested = _run(client, tags.get("ragctl.ingest_run_id"))
     if ingested:

@@ -4,8 +4,8 @@ since its last successful run, as `dvc repro` does. Each executed stage is still
 What "unchanged" means per stage:
 - ingest: the plan (from the manifest) has nothing to add, change or delete; files that failed before and
   did not change are not retried;
-- assemble: a finished assemble run has the same inputs digest (the chain's config sections and the
-  collection's manifest digest): its model is reused;
+- assemble: a finished assemble run has the same inputs digest (the chain's config sections, the prompt
+  version a `prompts:/` alias points at, the collection's manifest digest): its model is reused;
 - evaluate: a finished evaluation of that model has the same inputs digest (QA set, evaluation settings,
   collection): its verdict is reused, failed or passed;
 - register: a version of that model exists; promote: the alias already points at it.
@@ -56,7 +56,10 @@ def _collection_digest(config: RagctlConfig) -> str:
 
 
 def assemble_inputs(config: RagctlConfig) -> str:
-    return digest({"chain": config.chain_config(), "collection": _collection_digest(config)})
+    from ragctl.prompt_registry import pinned
+
+    chain, prompt = config.chain_config(), pinned(config)  # a moved prompt alias is a changed input
+    return digest({"chain": chain, "prompt": prompt, "collection": _collection_digest(config)})
 
 
 def evaluate_inputs(config: RagctlConfig, model_uri: str) -> str:

@@ -52,6 +52,7 @@ def lineage_tags(config: RagctlConfig, model_uri: str, evaluation: Any | None) -
             "ragctl.llm": f"{params.get('llm.type')} {params.get('llm.model')}",
             "ragctl.top_k": params.get("retrieval.top_k", ""),
             "ragctl.git_commit": run_tags.get("mlflow.source.git.commit", "none"),
+            "ragctl.prompt_uri": run_tags.get("ragctl.prompt_uri", "none"),
         }
         if run_tags.get("ragctl.collection_digest"):
             tags["ragctl.collection_digest"] = run_tags["ragctl.collection_digest"]
@@ -78,7 +79,7 @@ def describe(tags: dict[str, str]) -> str:
     lines = [
         f"RAG chain: {tags.get('ragctl.llm', '?')} over collection '{tags['ragctl.collection']}' "
         f"(manifest {tags.get('ragctl.collection_digest', '?')}), embeddings {tags.get('ragctl.embedding', '?')}, "
-        f"top_k {tags.get('ragctl.top_k', '?')}.",
+        f"top_k {tags.get('ragctl.top_k', '?')}, prompt {tags.get('ragctl.prompt_uri', '?')}.",
     ]
     if "ragctl.eval_run_id" in tags:
         scores = ", ".join(f"{m} {tags[f'eval.{m}']}" for m in HEADLINE if f"eval.{m}" in tags)

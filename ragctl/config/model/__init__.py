@@ -61,6 +61,8 @@ class TrackingConfig(Section):
     uri: str = "sqlite:///.ragctl/mlflow.db"
     # Where runs store artifacts when the experiment is created; ignored for a remote tracking server.
     artifact_location: str = ".ragctl/artifacts"
+    # The model registry, when it is not the tracking store (e.g. "databricks-uc" for Unity Catalog).
+    registry_uri: str | None = None
 
 
 class RegistryConfig(Section):

@@ -75,11 +75,14 @@ class RetrievalConfig(Section):
 
 
 class PromptConfig(Section):
+    # The text, with {context} and {question}; or a registered MLflow prompt: prompts:/NAME@ALIAS or /VERSION.
     template: str = DEFAULT_PROMPT
 
     @field_validator("template")
     @classmethod
     def _has_placeholders(cls, value: str) -> str:
+        if value.startswith("prompts:/"):
+            return value
         missing = [p for p in ("{context}", "{question}") if p not in value]
         if missing:
             raise ValueError(f"the template must contain {' and '.join(missing)}")

@@ -63,6 +63,7 @@ class IngestResult:
 def run(
     config: RagctlConfig, ctx: StageContext, dry_run: bool = False, rebuild: bool = False, wait: float = 0.0
 ) -> IngestResult:
+    from ragctl import tracking
     from ragctl.components.vector_stores import chroma_client
     from ragctl.stages.ingest.lock import collection_lock
 
@@ -70,6 +71,7 @@ def run(
     files = discover(config.ingestion)
     if dry_run:
         return _dry_run(config, files, rebuild, started)
+    tracking.setup(config)  # an unreachable tracking server stops the run before the store is touched
     client = chroma_client(config.vector_store)
     with collection_lock(config.vector_store, client, wait) as renew:
         store = open_store(client, config, rebuild)
