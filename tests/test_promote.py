@@ -1,5 +1,6 @@
-"""Promotion gates on a real MLflow registry (SQLite). The registered model here is a trivial pyfunc:
-what is under test is the alias bookkeeping, not the chain (the end-to-end test promotes the real one)."""
+"""Promotion gates on a real MLflow registry (SQLite). The registered models here are LoggedModels without
+files: what is under test is the gates and the alias bookkeeping, not the chain (the end-to-end tests
+promote the real one)."""
 
 from __future__ import annotations
 
@@ -12,11 +13,6 @@ from typer.testing import CliRunner
 from ragctl.cli.app import app
 
 NAME = "gate-test"
-
-
-class _Echo:  # a plain python_model; MLflow wraps it
-    def predict(self, context, model_input, params=None):  # type: ignore[no-untyped-def]
-        return model_input
 
 
 def _eval_run(values: list[float]) -> str:
@@ -64,15 +60,16 @@ def registry(project: Path) -> Path:
     mlflow.set_tracking_uri(f"sqlite:///{project}/mlflow.db")
     mlflow.set_experiment("gates")
     for verdict, values in (("true", [1.0] * 30), ("false", [1.0] * 30), ("true", [0.0] * 30)):
-        with mlflow.start_run():
-            info = mlflow.pyfunc.log_model(name="m", python_model=type("M", (mlflow.pyfunc.PythonModel, _Echo), {})())
+        with mlflow.start_run():  # a LoggedModel without files: the registry bookkeeping is under test
+            logged = mlflow.initialize_logged_model(name="m")
+            mlflow.finalize_logged_model(logged.model_id, "READY")
         tags = {
             "ragctl.eval_passed": verdict,
             "ragctl.eval_run_id": _eval_run(values),
             "ragctl.collection": "ragctl",
             "ragctl.collection_digest": digest,
         }
-        mlflow.register_model(info.model_uri, NAME, tags=tags)
+        mlflow.register_model(f"models:/{logged.model_id}", NAME, tags=tags)
     return config
 
 
