@@ -16,6 +16,7 @@ import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -33,17 +34,20 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _serve(args: list[str], health: str, env: dict[str, str] | None = None) -> Iterator[int]:
+@contextmanager
+def _serve(args: list[str], health: str, env: dict[str, str] | None = None, cwd: str | None = None) -> Iterator[int]:
+    """Start a server on a free loopback port, wait for its health route, stop its process group after."""
     port = _free_port()
     proc = subprocess.Popen(
         [*args, "--host", "127.0.0.1", "--port", str(port)],
         env={**os.environ, **(env or {})},
+        cwd=cwd,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
     )
     try:
-        deadline = time.monotonic() + 90
+        deadline = time.monotonic() + 120
         while True:
             try:
                 urllib.request.urlopen(f"http://127.0.0.1:{port}{health}", timeout=2)
@@ -59,7 +63,8 @@ def _serve(args: list[str], health: str, env: dict[str, str] | None = None) -> I
 
 @pytest.fixture
 def chroma_port(tmp_path: Path) -> Iterator[int]:
-    yield from _serve([str(BIN / "chroma"), "run", "--path", str(tmp_path / "chroma-server")], "/api/v2/heartbeat")
+    with _serve([str(BIN / "chroma"), "run", "--path", str(tmp_path / "chroma-server")], "/api/v2/heartbeat") as port:
+        yield port
 
 
 def _postgres_bin(tool: str) -> str | None:
@@ -97,7 +102,7 @@ def postgres_url() -> Iterator[str]:
 
 @pytest.fixture
 def mlflow_port(tmp_path: Path, postgres_url: str) -> Iterator[int]:
-    yield from _serve(
+    with _serve(
         [
             str(BIN / "mlflow"),
             "server",
@@ -110,7 +115,8 @@ def mlflow_port(tmp_path: Path, postgres_url: str) -> Iterator[int]:
         ],
         "/health",
         env={"MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false", "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"},
-    )
+    ) as port:
+        yield port
 
 
 @pytest.fixture
@@ -162,31 +168,23 @@ def test_the_team_lifecycle_on_real_servers(
     client = mlflow.MlflowClient(tracking)
     assert client.get_model_version_by_alias("ragctl-demo-chain", "champion").version in (1, "1")
     assert chromadb.HttpClient(host="127.0.0.1", port=chroma_port).get_collection("ragctl").count() > 50
-    port = _free_port()
-    env = {**os.environ, "MLFLOW_TRACKING_URI": tracking, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
-    serve = [str(BIN / "mlflow"), "models", "serve", "-m", "models:/ragctl-demo-chain@champion"]
-    serve += ["--env-manager", "local", "--host", "127.0.0.1", "--port", str(port)]
-    server = subprocess.Popen(
-        serve, env=env, cwd="/", stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
-    )
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/ping", timeout=2)
-                break
-            except OSError:
-                assert server.poll() is None and time.monotonic() < deadline, "mlflow models serve did not start"
-                time.sleep(1)
+    env = {"MLFLOW_TRACKING_URI": tracking, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
+    serve = [
+        str(BIN / "mlflow"),
+        "models",
+        "serve",
+        "-m",
+        "models:/ragctl-demo-chain@champion",
+        "--env-manager",
+        "local",
+    ]
+    with _serve(serve, "/ping", env=env, cwd="/") as port:
         body = json.dumps({"dataframe_records": [{"question": "When was the Duchy of Normandy founded?"}]})
         request = urllib.request.Request(
             f"http://127.0.0.1:{port}/invocations", body.encode(), {"Content-Type": "application/json"}
         )
         (prediction,) = json.loads(urllib.request.urlopen(request, timeout=120).read())["predictions"]
         assert prediction["sources"] and isinstance(prediction["answer"], str)
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=30)
 
 
 def test_unreachable_tracking_server_is_exit_4(project: Path) -> None:

@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from ragctl.cli.options import ConfigOpt, JsonOpt, SetOpt, config_path, load
+from ragctl.cli.options import ConfigOpt, JsonOpt, SetOpt, context, load
 
 app = typer.Typer(help="Evaluation QA sets: generate one from the collection.", no_args_is_help=True)
 
@@ -28,12 +28,11 @@ def generate(
 ) -> None:
     """Synthetic QA pairs from the collection's chunks with the configured LLM, each naming its file and page."""
     from ragctl.cli import render
-    from ragctl.stages import StageContext
     from ragctl.stages import dataset as stage
     from ragctl.tracking import run_link
 
     cfg = load(config, set_)
-    ctx = StageContext(config_path(config), render.reporter(json_))
+    ctx = context(config, json_)
     result = stage.run(cfg, ctx, n=n, seed=seed, output=output, mlflow_dataset=mlflow_dataset)
     if json_:
         render.emit_json(result)

@@ -7,18 +7,10 @@ from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
-from ragctl.cli.options import ConfigOpt, JsonOpt, ModelUriOpt, SetOpt, config_path, load
+from ragctl.cli.options import ConfigOpt, JsonOpt, ModelUriOpt, SetOpt, context, load
 
 if TYPE_CHECKING:
     from ragctl.config.model import RagctlConfig
-    from ragctl.stages import StageContext
-
-
-def _context(config: ConfigOpt, json_: bool) -> StageContext:
-    from ragctl.cli import render
-    from ragctl.stages import StageContext
-
-    return StageContext(config_path(config), render.reporter(json_))
 
 
 def _footer(cfg: RagctlConfig, run_id: str, experiment_id: str) -> None:
@@ -49,7 +41,7 @@ def ingest(
     from ragctl.stages import ingest as stage
 
     cfg = load(config, set_)
-    result = stage.run(cfg, _context(config, json_), dry_run=dry_run, rebuild=rebuild, wait=wait)
+    result = stage.run(cfg, context(config, json_), dry_run=dry_run, rebuild=rebuild, wait=wait)
     if json_:
         render.emit_json(result)
     else:
@@ -69,7 +61,7 @@ def assemble(config: ConfigOpt = None, set_: SetOpt = None, json_: JsonOpt = Fal
     from ragctl.stages import assemble as stage
 
     cfg = load(config, set_)
-    result = stage.run(cfg, _context(config, json_))
+    result = stage.run(cfg, context(config, json_))
     if json_:
         render.emit_json(result)
         return
@@ -113,7 +105,7 @@ def evaluate(
     cfg = load(config, set_)
     outputs = stage.Outputs(junit=junit, report=report, summary=summary)
     result = stage.run(
-        cfg, _context(config, json_), model_uri=model_uri, limit=limit, baseline_ref=baseline, outputs=outputs
+        cfg, context(config, json_), model_uri=model_uri, limit=limit, baseline_ref=baseline, outputs=outputs
     )
     if json_:
         from ragctl.evaluation.reports import as_dict
@@ -145,7 +137,7 @@ def register(
     from ragctl.stages import register as stage
 
     cfg = load(config, set_)
-    result = stage.run(cfg, _context(config, json_), model_uri=model_uri, allow_unevaluated=allow_unevaluated)
+    result = stage.run(cfg, context(config, json_), model_uri=model_uri, allow_unevaluated=allow_unevaluated)
     if json_:
         render.emit_json(result)
         return
@@ -185,7 +177,7 @@ def promote(
     from ragctl.stages import promote as stage
 
     cfg = load(config, set_)
-    ctx = _context(config, json_)
+    ctx = context(config, json_)
     if rollback:
         if version or from_alias:
             raise UsageError("--rollback takes no --version or --from: it returns the alias to its previous holder")

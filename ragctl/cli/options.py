@@ -10,6 +10,7 @@ import typer
 
 if TYPE_CHECKING:
     from ragctl.config.model import RagctlConfig
+    from ragctl.stages import StageContext
 
 # Looked for, in this order, in the working directory when neither --config nor $RAGCTL_CONFIG is given.
 DISCOVERED = (Path("ragctl.yaml"), Path("configs/default.yaml"))
@@ -54,3 +55,11 @@ def load(paths: list[Path] | None, overrides: list[str] | None) -> RagctlConfig:
     from ragctl.config.load import load_config
 
     return load_config(config_paths(paths), overrides)
+
+
+def context(paths: list[Path] | None, json_: bool) -> StageContext:
+    """The stage context: the winning config file, and progress bars unless --json."""
+    from ragctl.cli import render
+    from ragctl.stages import StageContext
+
+    return StageContext(config_path(paths), render.reporter(json_))

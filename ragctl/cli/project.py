@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from ragctl.cli.options import ConfigOpt, JsonOpt, SetOpt, config_path, load
+from ragctl.cli.options import ConfigOpt, JsonOpt, SetOpt, context, load
 
 
 def init(
@@ -48,11 +48,10 @@ def run(
 ) -> None:
     """ingest -> assemble -> evaluate -> register (-> promote), skipping stages whose inputs did not change."""
     from ragctl.cli import render
-    from ragctl.stages import StageContext
     from ragctl.stages import pipeline as stage
 
     cfg = load(config, set_)
-    ctx = StageContext(config_path(config), render.reporter(json_))
+    ctx = context(config, json_)
 
     def show(step: stage.Step) -> None:
         if not json_:

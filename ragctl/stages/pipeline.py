@@ -13,13 +13,13 @@ What "unchanged" means per stage:
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from ragctl.config.model import RagctlConfig
 from ragctl.errors import GateFailed
+from ragctl.evaluation.baseline import digest
 from ragctl.stages import StageContext
 
 INPUTS_TAG = "ragctl.inputs_digest"
@@ -40,12 +40,6 @@ class PipelineResult:
     version: str | None = None
     passed: bool | None = None
     experiment_id: str | None = None
-
-
-def digest(data: Any) -> str:
-    import hashlib
-
-    return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
 def _collection_digest(config: RagctlConfig) -> str:
