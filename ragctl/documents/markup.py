@@ -12,8 +12,11 @@ _NOT_CONTENT = ["script", "style", "noscript", "template", "svg", "nav", "header
 
 
 def read_text(path: Path) -> Document:
+    from ragctl.documents.title import markdown_heading
+
     try:
-        return Document([Page(None, path.read_text(encoding="utf-8"))])
+        text = path.read_text(encoding="utf-8")
+        return Document([Page(None, text)], title_parts=[markdown_heading(text)])
     except UnicodeDecodeError:
         raise Unreadable("unsupported", "not UTF-8 text") from None
     except OSError as exc:
@@ -32,7 +35,8 @@ def read_html(path: Path, name: str, config: IngestionConfig) -> Document:
     title = soup.title.get_text(strip=True) if soup.title else ""
     if title and not text.startswith(title):
         text = f"{title}\n\n{text}"
-    return Document([Page(None, text)])
+    heading = soup.find("h1")
+    return Document([Page(None, text)], title_parts=[title, heading.get_text(" ", strip=True) if heading else ""])
 
 
 def read_docx(path: Path, name: str, config: IngestionConfig) -> Document:
@@ -48,4 +52,4 @@ def read_docx(path: Path, name: str, config: IngestionConfig) -> Document:
             cells = [c.text.strip() for c in row.cells if c.text.strip()]
             if cells:
                 blocks.append(" | ".join(dict.fromkeys(cells)))  # merged cells repeat their text
-    return Document([Page(None, "\n\n".join(blocks))])
+    return Document([Page(None, "\n\n".join(blocks))], title_parts=[document.core_properties.title or ""])

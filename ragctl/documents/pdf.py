@@ -62,6 +62,17 @@ def read(path: Path, name: str, config: IngestionConfig) -> Document:
         raise Unreadable("corrupt", f"unreadable PDF: {type(exc).__name__}: {exc}") from None
 
 
+def _title_parts(reader: Any, first_page: str) -> list[str]:
+    from ragctl.documents.title import period, registrant
+
+    try:
+        meta = reader.metadata or {}
+        parts = [str(meta.get("/Title") or ""), str(meta.get("/Subject") or "")]
+    except Exception:  # unreadable metadata must not cost the text
+        parts = []
+    return [*parts, registrant(first_page), period(first_page)]
+
+
 def _pages(reader: Any, path: Path, config: IngestionConfig) -> Document:
     from pypdf.errors import LimitReachedError
 
@@ -88,4 +99,5 @@ def _pages(reader: Any, path: Path, config: IngestionConfig) -> Document:
         if recognised:
             doc.notes.append(f"OCR read {len(recognised)} page(s)")
     doc.pages_without_text = len(blank)
+    doc.title_parts = _title_parts(reader, pages[0].text if pages else "")
     return doc

@@ -9,7 +9,7 @@ from ragctl.config.model import IngestionConfig
 from ragctl.documents.clean import clean, strip_running_lines
 
 # Bump when reading or cleaning changes what text a file yields: ingest then asks for --rebuild.
-PARSER_VERSION = 3
+PARSER_VERSION = 4  # 4: documents carry a title (chunking.context)
 
 
 class Unreadable(Exception):
@@ -34,6 +34,8 @@ class Document:
     pages_without_text: int = 0  # no text layer (scanned or image-only), after OCR if that is on
     pages_failed: int = 0  # extraction raised on these pages
     notes: list[str] = field(default_factory=list)
+    title_parts: list[str] = field(default_factory=list)  # what the file says it is (see title.py)
+    title: str = ""  # set by read(): the file name and the title parts
 
     @property
     def outcome(self) -> str:
@@ -52,6 +54,7 @@ class Document:
 def read(path: Path, name: str, config: IngestionConfig) -> Document:
     """Read and clean one file; raise Unreadable when nothing usable comes out."""
     from ragctl.documents import markup, pdf
+    from ragctl.documents.title import compose
 
     size_mb = path.stat().st_size / 2**20
     if size_mb > config.max_file_mb:
@@ -64,6 +67,7 @@ def read(path: Path, name: str, config: IngestionConfig) -> Document:
         doc = readers[suffix](path, name, config)
     else:
         raise Unreadable("unsupported", f"no reader for '{suffix or path.name}' files (pdf, txt, md, html, docx)")
+    doc.title = compose(name, doc.title_parts)
     texts = strip_running_lines([p.text for p in doc.pages])
     doc.pages = [Page(p.number, clean(t)) for p, t in zip(doc.pages, texts)]
     doc.pages = [p for p in doc.pages if p.text]

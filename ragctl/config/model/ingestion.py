@@ -56,6 +56,9 @@ class ChunkingConfig(Section):
     # Measured in tokens of the embedding model's own tokenizer, so a chunk is never truncated at embed time.
     chunk_size: int = Field(default=200, ge=16)
     chunk_overlap: int = Field(default=20, ge=0)
+    # Prefix every chunk's embedded (and LLM-shown) text with its document's title: file name, PDF/HTML/DOCX
+    # title, subject, the entity on an SEC filing's cover. A chunk then knows which report it comes from.
+    context: bool = True
 
     @model_validator(mode="after")
     def _overlap_smaller(self) -> ChunkingConfig:

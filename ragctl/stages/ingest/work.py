@@ -7,7 +7,9 @@ Writing and the manifest live elsewhere (write.py, manifest.py).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import io
 import json
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -21,8 +23,12 @@ from ragctl.documents import PARSER_VERSION, Unreadable, read
 @dataclass
 class Chunk:
     id: str
-    text: str
+    text: str  # what the store holds
     metadata: dict[str, Any]
+    embed_text: str = ""  # what is embedded: the text with its context (chunking.context), if any
+
+    def __post_init__(self) -> None:
+        self.embed_text = self.embed_text or self.text
 
 
 @dataclass
@@ -75,6 +81,7 @@ def _splitter(chunking_json: str, embedding_json: str) -> Any:
 def prepare(path: Path, name: str, sha256: str, config: RagctlConfig) -> Prepared:
     """Read, clean and chunk one file. Never raises for a bad file: the outcome says what happened."""
     from llama_index.core import Document
+    from llama_index.core.schema import MetadataMode
     from llama_index.core.vector_stores.utils import node_to_metadata_dict
 
     try:
@@ -82,30 +89,53 @@ def prepare(path: Path, name: str, sha256: str, config: RagctlConfig) -> Prepare
     except Unreadable as exc:
         return Prepared(name, exc.outcome, exc.reason)
     key = ingest_key(sha256, config)
+    # The title, when chunking.context is on, is the one metadata key llama-index puts into the embedded
+    # and LLM-shown text ("title: ...\n\n<chunk>"); the splitter sizes chunks with it counted.
+    title = doc.title[: config.chunking.chunk_size] if config.chunking.context else ""
     documents = []
     for page in doc.pages:
         meta: dict[str, Any] = {"file": name}
         if page.number is not None:
             meta["page"] = page.number
         doc_id = f"{name}#p{page.number}" if page.number is not None else name
-        documents.append(Document(id_=doc_id, text=page.text, metadata=meta))
+        hidden = list(meta)
+        if title:
+            meta["title"] = title
+        documents.append(
+            Document(
+                id_=doc_id,
+                text=page.text,
+                metadata=meta,
+                excluded_embed_metadata_keys=hidden,
+                excluded_llm_metadata_keys=hidden,
+            )
+        )
     splitter = _splitter(config.chunking.model_dump_json(), config.embedding.model_dump_json())
-    nodes = splitter.get_nodes_from_documents(documents)
+    with contextlib.redirect_stdout(io.StringIO()):  # llama-index prints when a title nears the chunk size
+        nodes = splitter.get_nodes_from_documents(documents)
     chunks = []
     for index, node in enumerate(nodes):
         node.id_ = hashlib.sha256(f"{name}|{key}|{index}".encode()).hexdigest()[:32]
         node.metadata.update(sha256=sha256, ingest_key=key, chunk_index=index, chunk_count=len(nodes))
-        node.excluded_embed_metadata_keys = list(node.metadata)
-        node.excluded_llm_metadata_keys = list(node.metadata)
+        hidden = [k for k in node.metadata if k != "title"]
+        node.excluded_embed_metadata_keys = hidden
+        node.excluded_llm_metadata_keys = hidden
         metadata = node_to_metadata_dict(node, remove_text=True, flat_metadata=True)
-        chunks.append(Chunk(node.id_, node.get_content(), {k: ("" if v is None else v) for k, v in metadata.items()}))
+        chunks.append(
+            Chunk(
+                node.id_,
+                node.get_content(),
+                {k: ("" if v is None else v) for k, v in metadata.items()},
+                node.get_content(MetadataMode.EMBED),
+            )
+        )
     pages_total = doc.pages_total or len(doc.pages)
     return Prepared(name, doc.outcome, doc.reason, pages_total, len(doc.pages), chunks)
 
 
 def embed(prepared: Prepared, model: Any) -> Prepared:
     """Add the vectors. Components may offer `embed_many` (batching, concurrency); else llama-index's API."""
-    texts = [c.text for c in prepared.chunks]
+    texts = [c.embed_text for c in prepared.chunks]
     many = getattr(model, "embed_many", None)
     prepared.embeddings = many(texts) if many else model.get_text_embedding_batch(texts)
     return prepared
