@@ -2,7 +2,8 @@
 
 `ragctl assemble` logs this file with the ragctl package as code_paths, so stock MLflow loads it:
 `mlflow.pyfunc.load_model(uri).predict(pd.DataFrame({"question": [...]}))` returns, per question,
-{"answer": str, "sources": [{"file", "page", "score"}]}.
+{"answer": str, "citation": {"file", "page"} or None (the chunk the answer comes from),
+"sources": [{"file", "page", "score"}]}.
 """
 
 from __future__ import annotations

@@ -9,6 +9,7 @@ or `mlflow.pyfunc.load_model(uri, model_config={"vector_store": {...}})`.
 from __future__ import annotations
 
 import os
+import re
 from typing import Any
 
 from ragctl.config.model import EmbeddingConfig, LLMConfig, PromptConfig, RetrievalConfig, VectorStoreConfig
@@ -26,28 +27,42 @@ def vector_store_config(raw: dict[str, Any]) -> VectorStoreConfig:
     return VectorStoreConfig.model_validate(settings)
 
 
+def _words(text: str) -> str:
+    return " ".join(re.findall(r"\w+", text.lower()))
+
+
+def cite(answer: str, nodes: list[Any]) -> dict[str, Any] | None:
+    """The file and page an answer comes from: the first retrieved chunk that contains the answer's words
+    (answers are mostly copied from the context), else the top chunk; None without an answer or chunks."""
+    if not answer or not nodes:
+        return None
+    said = _words(answer)
+    source = next((n for n in nodes if said and said in _words(n.node.get_content())), nodes[0])
+    return {"file": source.node.metadata.get("file"), "page": source.node.metadata.get("page")}
+
+
 class RagEngine:
     """Answers a question with its sources; one instance per loaded model."""
 
     def __init__(self, chain_config: dict[str, Any]) -> None:
-        from llama_index.core import PromptTemplate, VectorStoreIndex, get_response_synthesizer
+        from llama_index.core import PromptTemplate, get_response_synthesizer
         from llama_index.core.response_synthesizers import ResponseMode
-        from llama_index.vector_stores.chroma import ChromaVectorStore
 
         from ragctl.components import create
         from ragctl.components.vector_stores import open_collection
         from ragctl.env import apply_offline_defaults
+        from ragctl.retrieval import Retriever
 
         apply_offline_defaults()
         embed = create("embedding", EmbeddingConfig.model_validate(chain_config["embedding"]))
         collection = open_collection(vector_store_config(chain_config["vector_store"]))
-        index = VectorStoreIndex.from_vector_store(ChromaVectorStore(chroma_collection=collection), embed_model=embed)
         template = PromptTemplate(
             PromptConfig.model_validate(chain_config["prompt"]).template,
             template_var_mappings={"context_str": "context", "query_str": "question"},
         )
-        self.top_k = RetrievalConfig.model_validate(chain_config["retrieval"]).top_k
-        self.retriever = index.as_retriever(similarity_top_k=self.top_k)
+        self.retrieval = RetrievalConfig.model_validate(chain_config["retrieval"])
+        self.top_k = self.retrieval.top_k
+        self.retriever = Retriever(self.retrieval, embed, collection)
         self.synthesizer = get_response_synthesizer(
             llm=create("llm", LLMConfig.model_validate(chain_config["llm"])),
             text_qa_template=template,
@@ -60,10 +75,20 @@ class RagEngine:
 
         with tracing.span("ragctl_chain", "CHAIN", {"question": question}) as root:
             with tracing.span("retrieve", "RETRIEVER", {"query": question}) as retrieval:
-                nodes = self.retriever.retrieve(question)
+                hits = self.retriever.search(question)
+                nodes = hits.nodes
                 if tracing.enabled():
                     retrieval.set_outputs(tracing.documents(nodes))
-            response: Any = self.synthesizer.synthesize(question, nodes)  # a Response: streaming is off
+                    retrieval.set_attributes({tracing.SIMILARITY: hits.best_similarity, "ragctl.files": hits.files})
+            floor = self.retrieval.min_score
+            citation = None
+            if floor is not None and (hits.best_similarity is None or hits.best_similarity < floor):
+                answer = self.retrieval.abstain_answer  # weak evidence: decline rather than guess
+                root.set_attribute("ragctl.abstained", True)
+            else:
+                response: Any = self.synthesizer.synthesize(question, nodes)  # a Response: streaming is off
+                answer = str(response.response or "").strip()
+                citation = cite(answer, nodes)
             sources = [
                 {
                     "file": n.node.metadata.get("file"),
@@ -72,6 +97,6 @@ class RagEngine:
                 }
                 for n in nodes
             ]
-            result = {"answer": str(response.response or "").strip(), "sources": sources}
+            result = {"answer": answer, "citation": citation, "sources": sources}
             root.set_outputs(result)
         return result

@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from typing import Any
 
 TOKEN_USAGE = "mlflow.chat.tokenUsage"  # mlflow.tracing.constant.SpanAttributeKey.CHAT_USAGE
+SIMILARITY = "ragctl.best_similarity"  # on the RETRIEVER span: what retrieval.min_score abstains on
 
 
 def enabled() -> bool:

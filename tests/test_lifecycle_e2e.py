@@ -126,9 +126,20 @@ def test_assemble_logs_a_model_from_code_without_machine_paths(project: Path) ->
     assert "xllamacpp==" in (local / "requirements.txt").read_text()
 
 
-def test_evaluate_gate_fails_with_exit_code_1(project: Path) -> None:
-    report = ragctl("evaluate", "--limit", "2", "--set", "evaluation.thresholds.hit_rate=1.01", code=1)
+def test_evaluate_gate_fails_with_exit_code_1_and_calibrates_abstention(project: Path) -> None:
+    mixed = project / "mixed.jsonl"
+    first = (project / "docs" / "qa.jsonl").read_text().splitlines()[0]
+    mixed.write_text(f'{first}\n{{"question": "What is the boiling point of mercury on Mars?", "answerable": false}}\n')
+    report = ragctl(
+        "evaluate", "--set", f"evaluation.dataset={mixed}", "--set", "evaluation.thresholds.hit_rate=1.01", code=1
+    )
     assert report["passed"] is False and report["questions"] == 2
+    # Each question's best retrieval similarity is read from its trace; with answerable and unanswerable
+    # items, evaluate suggests the retrieval.min_score that tells them apart.
+    assert -1 <= report["metrics"]["retrieval_similarity"] <= 1
+    calibration = report["abstention"]
+    assert calibration and {calibration["declined"], calibration["answered"]} <= {0.0, 1.0}
+    assert 0 <= report["metrics"]["citation_hit"] <= 1
 
 
 def test_evaluate_passes_through_mlflow_genai_with_traces_and_reports(project: Path) -> None:
@@ -266,6 +277,10 @@ def test_fresh_process_loads_the_champion_with_stock_mlflow(project: Path, tmp_p
     (answer,) = json.loads(out.stdout.strip().splitlines()[-1])
     assert "Conrad" in answer["answer"]
     assert answer["sources"] and set(answer["sources"][0]) == {"file", "page", "score"}
+    # The answer cites the retrieved chunk it comes from: its file, and its page where the file has pages.
+    assert (answer["citation"]["file"], answer["citation"]["page"]) in {
+        (s["file"], s["page"]) for s in answer["sources"]
+    }
 
 
 def _free_port() -> int:
@@ -331,6 +346,7 @@ def test_mlflow_models_serve_answers(project: Path) -> None:
         time.sleep(2)  # traces are written in the background: give a stray one time to land
         assert _trace_count(project) == traces_before, "serving writes no traces unless asked to"
         assert prediction["sources"][0]["file"] == "normans.pdf"
+        assert prediction["citation"]["file"] == "normans.pdf" and prediction["citation"]["page"] >= 1
     finally:
         os.killpg(server.pid, 15)
         server.wait(timeout=30)

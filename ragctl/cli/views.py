@@ -26,8 +26,12 @@ def query(
     if json_:
         render.emit_json(result)
         return
+    cited = result.get("citation") or {}
+    where = (
+        f"  [dim]({cited['file']}{', page ' + str(cited['page']) if cited.get('page') else ''})[/dim]" if cited else ""
+    )
     render.out.print(
-        f"[bold]Q:[/bold] {question}\n[bold]A:[/bold] {result['answer'] or '(no answer)'}", highlight=False
+        f"[bold]Q:[/bold] {question}\n[bold]A:[/bold] {result['answer'] or '(no answer)'}{where}", highlight=False
     )
     rows = [[s["file"], s.get("page") or "", f"{s['score']:.3f}"] for s in result["sources"]]
     render.table(f"Sources ({result['model_uri']})", ["file", "page", "score"], rows)

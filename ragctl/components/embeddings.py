@@ -60,33 +60,29 @@ class OnnxMiniLMEmbedding(BaseEmbedding):
 
     max_length: int = 256
     _model_path: Path = PrivateAttr()
-    _sessions: dict[int, Any] = PrivateAttr(default_factory=dict)
+    _runtime: str = PrivateAttr(default="openvino")
+    _sessions: dict[int, Callable[[dict[str, Any]], Any]] = PrivateAttr(default_factory=dict)
     _threads: int = PrivateAttr(default=0)
     _tokenizer: Any = PrivateAttr()
 
     def __init__(self, model_path: Path, config: EmbeddingConfig) -> None:
         super().__init__(model_name=config.model, embed_batch_size=config.batch_size, max_length=config.max_length)
         self._model_path = model_path
+        self._runtime = config.runtime
         self._tokenizer = load_tokenizer(config)
         self.use_threads(0)
 
     def use_threads(self, threads: int) -> None:
-        """Run on this many CPU threads (0: onnxruntime's default, all cores). Ingest lowers it while worker
+        """Run on this many CPU threads (0: the runtime's default, all cores). Ingest lowers it while worker
         processes parse, so the two never fight over the same cores (a 2-thread session on 1 free core
         runs at half the speed of a 1-thread one)."""
-        import onnxruntime
-
         if threads not in self._sessions:
-            options = onnxruntime.SessionOptions()
-            options.log_severity_level = 3
-            options.intra_op_num_threads = threads
-            self._sessions[threads] = onnxruntime.InferenceSession(
-                str(self._model_path), options, providers=["CPUExecutionProvider"]
-            )
+            load = _openvino if self._runtime == "openvino" else _onnxruntime
+            self._sessions[threads] = load(self._model_path, threads)
         self._threads = threads
 
     @property
-    def _session(self) -> Any:
+    def _session(self) -> Callable[[dict[str, Any]], Any]:
         return self._sessions[self._threads]
 
     def _embed(self, texts: list[str]) -> list[list[float]]:
@@ -96,7 +92,7 @@ class OnnxMiniLMEmbedding(BaseEmbedding):
         ids = np.array([e.ids for e in encoded], dtype=np.int64)
         mask = np.array([e.attention_mask for e in encoded], dtype=np.int64)
         feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
-        hidden = self._session.run(None, feeds)[0]
+        hidden = self._session(feeds)
         weights = mask[..., None].astype(hidden.dtype)
         pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
         pooled /= np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)
@@ -124,6 +120,37 @@ class OnnxMiniLMEmbedding(BaseEmbedding):
 
     async def _aget_query_embedding(self, query: str) -> list[float]:
         return self._get_query_embedding(query)
+
+
+def _onnxruntime(path: Path, threads: int) -> Callable[[dict[str, Any]], Any]:
+    import onnxruntime
+
+    options = onnxruntime.SessionOptions()
+    options.log_severity_level = 3
+    options.intra_op_num_threads = threads
+    session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    return lambda feeds: session.run(None, feeds)[0]  # thread-safe
+
+
+def _openvino(path: Path, threads: int) -> Callable[[dict[str, Any]], Any]:
+    """The same ONNX file compiled by OpenVINO's CPU plugin (bf16 where the CPU has it, as on AMX parts)."""
+    import threading
+
+    import openvino
+
+    settings: dict[str, Any] = {"PERFORMANCE_HINT": "LATENCY"}
+    if threads:
+        settings["INFERENCE_NUM_THREADS"] = threads
+    compiled = openvino.Core().compile_model(str(path), "CPU", settings)
+    output = compiled.output(0)
+    local = threading.local()  # an infer request serves one thread at a time
+
+    def run(feeds: dict[str, Any]) -> Any:
+        if not hasattr(local, "request"):
+            local.request = compiled.create_infer_request()
+        return local.request.infer(feeds)[output]
+
+    return run
 
 
 def onnx_minilm(config: EmbeddingConfig) -> OnnxMiniLMEmbedding:

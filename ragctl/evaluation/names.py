@@ -11,22 +11,25 @@ import re
 
 RETRIEVAL = ("hit_rate", "mrr", "recall", "precision", "ndcg")
 LEVELS = ("", "file_")
-# Per-question answer metrics; `declined` is scored only on `answerable: false` items.
-ANSWER = ("exact_match", "token_f1", "rouge_l", "semantic_similarity", "declined")
+# Per-question answer metrics; `declined` is scored only on `answerable: false` items; `citation_hit`: the
+# file (and page, where the gold source names one) the answer cites is a gold source.
+ANSWER = ("exact_match", "token_f1", "rouge_l", "semantic_similarity", "declined", "citation_hit")
 # Whole-run figures computed from per-question timings and token counts.
 LATENCY = ("latency_p50", "latency_p95", "retrieval_p50", "retrieval_p95", "generation_p50", "generation_p95")
 TOKENS = ("tokens_in", "tokens_out")
+# The best dense similarity a question's retrieval found: the evidence `retrieval.min_score` abstains on.
+EVIDENCE = ("retrieval_similarity",)
 JUDGE = ("groundedness", "relevance", "correctness")
 # Higher is better for all but these.
 LOWER_IS_BETTER = set(LATENCY) | set(TOKENS)
 # Pass/fail per question: compared with McNemar's test; the rest with a paired bootstrap.
-BINARY = {"hit_rate", "file_hit_rate", "exact_match", "declined", *JUDGE}
+BINARY = {"hit_rate", "file_hit_rate", "exact_match", "declined", "citation_hit", *JUDGE}
 
 _NAME = re.compile(r"^(?P<base>[a-z_0-9]+?)(?:@(?P<k>[1-9][0-9]*))?$")
 
 
 def known_bases() -> list[str]:
-    return [level + r for level in LEVELS for r in RETRIEVAL] + [*ANSWER, *LATENCY, *TOKENS, *JUDGE]
+    return [level + r for level in LEVELS for r in RETRIEVAL] + [*ANSWER, *LATENCY, *TOKENS, *JUDGE, *EVIDENCE]
 
 
 def split(name: str) -> tuple[str, int | None]:

@@ -11,7 +11,7 @@ from typing import Any
 
 from ragctl.config.model import EvaluationConfig
 from ragctl.evaluation import answers, names, retrieval
-from ragctl.tracing import TOKEN_USAGE
+from ragctl.tracing import SIMILARITY, TOKEN_USAGE
 
 JUDGES = {  # config name -> (MLflow judge class, the assessment name it writes)
     "groundedness": ("RetrievalGroundedness", "retrieval_groundedness"),
@@ -35,13 +35,17 @@ def _seconds(span: Any) -> float:
 
 
 def timing(trace: Any) -> dict[str, float]:
-    """End-to-end, retrieval and generation seconds and token counts, read from the question's trace."""
+    """End-to-end, retrieval and generation seconds, token counts and the retrieval's best similarity, read
+    from the question's trace."""
     values: dict[str, float] = {}
     roots = [s for s in (trace.data.spans if trace else []) if s.parent_id is None]
     if roots:
         values["latency"] = _seconds(roots[0])
     if retrievers := _spans(trace, "RETRIEVER"):
         values["retrieval_seconds"] = sum(_seconds(s) for s in retrievers)
+        similarity = retrievers[0].attributes.get(SIMILARITY)
+        if isinstance(similarity, (int, float)):
+            values["retrieval_similarity"] = float(similarity)
     if llms := _spans(trace, "LLM"):
         values["generation_seconds"] = sum(_seconds(s) for s in llms)
         usage = [s.attributes.get(TOKEN_USAGE) or {} for s in llms]
@@ -74,6 +78,11 @@ def build(config: EvaluationConfig, ks: Sequence[int], embed: Any | None) -> lis
         }
         if embed is not None:
             values["semantic_similarity"] = answers.semantic_similarity(text, gold, embed)
+        if outputs.get("citation") and expectations.get("sources"):
+            cited = outputs["citation"]
+            values["citation_hit"] = float(
+                any(retrieval.matches(cited, g, by_page=True) for g in expectations["sources"])
+            )
         return _feedbacks(values)
 
     @scorer(name="timing")

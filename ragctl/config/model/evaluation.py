@@ -100,7 +100,14 @@ class EvaluationConfig(Section):
     semantic_similarity: bool = True
     # An answer containing one of these (normalised) counts as declining; so does an empty answer.
     decline_phrases: list[str] = Field(
-        default_factory=lambda: ["i don't know", "i do not know", "cannot answer", "not in the context", "no answer"]
+        default_factory=lambda: [
+            "i don't know",
+            "i do not know",
+            "cannot answer",
+            "not in the context",
+            "no answer",
+            "not found in the documents",
+        ]
     )
     judge: JudgeConfig | None = None
     regression: RegressionConfig = Field(default_factory=RegressionConfig)

@@ -44,6 +44,7 @@ def as_dict(result: EvalResult) -> dict[str, Any]:
         "invalid": result.invalid,
         "unmeasured": result.unmeasured,
         "worst": [asdict(r) for r in worst(result)],
+        "abstention": asdict(result.abstention) if result.abstention else None,
         "files": result.files,
     }
 

@@ -1,0 +1,64 @@
+"""The collection's chunks, read once when the chain loads: the text BM25 indexes (the embedded text: with
+its title when chunking.context is on) and each file's title."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+PAGE = 5000
+
+
+@dataclass
+class Corpus:
+    ids: list[str] = field(default_factory=list)
+    texts: list[str] = field(default_factory=list)  # what was embedded: title + chunk
+    documents: list[str] = field(default_factory=list)  # what the store holds: the chunk
+    metadatas: list[dict[str, Any]] = field(default_factory=list)
+    vectors: Any = None  # unit-length float32 rows, when loaded (exact search within named documents)
+
+    def titles(self) -> dict[str, str]:
+        """file -> its title (or "" for collections ingested without chunking.context)."""
+        return {str(m.get("file")): str(m.get("title") or "") for m in self.metadatas}
+
+    def rows_by_file(self) -> dict[str, slice]:
+        """file -> the rows of its chunks; load() keeps each file's chunks together, so a row block is a view."""
+        rows: dict[str, slice] = {}
+        start = 0
+        for position in range(1, len(self.ids) + 1):
+            if position == len(self.ids) or self.metadatas[position].get("file") != self.metadatas[start].get("file"):
+                rows[str(self.metadatas[start].get("file"))] = slice(start, position)
+                start = position
+        return rows
+
+
+def embedded_text(document: str, metadata: dict[str, Any]) -> str:
+    """The text that was embedded for this chunk, rebuilt as llama-index built it at ingest."""
+    from llama_index.core.schema import MetadataMode
+    from llama_index.core.vector_stores.utils import metadata_dict_to_node
+
+    return str(metadata_dict_to_node(metadata, text=document).get_content(MetadataMode.EMBED))
+
+
+def load(collection: Any, vectors: bool = False) -> Corpus:
+    import numpy as np
+
+    corpus = Corpus()
+    include = ["documents", "metadatas", *(["embeddings"] if vectors else [])]
+    parts = []
+    for offset in range(0, collection.count(), PAGE):
+        got = collection.get(include=include, limit=PAGE, offset=offset)
+        for chunk_id, document, metadata in zip(got["ids"], got["documents"] or [], got["metadatas"] or []):
+            corpus.ids.append(chunk_id)
+            corpus.documents.append(document or "")
+            corpus.metadatas.append(dict(metadata or {}))
+            corpus.texts.append(embedded_text(document or "", dict(metadata or {})))
+        if vectors:
+            parts.append(np.asarray(got["embeddings"], dtype=np.float32).reshape(len(got["ids"]), -1))
+    order = sorted(range(len(corpus.ids)), key=lambda i: str(corpus.metadatas[i].get("file")))  # stable
+    for name in ("ids", "texts", "documents", "metadatas"):
+        setattr(corpus, name, [getattr(corpus, name)[i] for i in order])
+    if vectors and parts:
+        matrix = np.concatenate(parts)[order]
+        corpus.vectors = matrix / np.maximum(np.linalg.norm(matrix, axis=1, keepdims=True), 1e-12)
+    return corpus
