@@ -3,9 +3,8 @@ by OpenVINO (reads the same ONNX file; installs from PyPI, no compile), side by 
 same chunks, batch 1, same tokenizer and pooling. Reports chunks/s per thread count and the lowest cosine
 between each runtime's vectors and onnxruntime's (adopt another runtime only if it is faster at >= 0.999).
 
-OpenVINO is not a ragctl dependency: install it apart, e.g.
-    pip install --target /tmp/ov openvino && rm -rf /tmp/ov/numpy*
-    PYTHONPATH=/tmp/ov .venv/bin/python bench/embedding_runtimes.py CHROMA_DIR COLLECTION [--limit 800]
+OpenVINO won (bench/README.md) and became ragctl's default runtime (`embedding.runtime`):
+    .venv/bin/python bench/embedding_runtimes.py CHROMA_DIR COLLECTION [--limit 800]
 """
 
 from __future__ import annotations
@@ -32,11 +31,13 @@ def onnxruntime_runner(path: str, threads: int) -> Run:
     return lambda feeds: session.run(None, feeds)[0]
 
 
-def openvino_runner(path: str, threads: int, precision: str) -> Run:
+def openvino_runner(path: str, threads: int, precision: str | None) -> Run:
     import openvino as ov
 
     core = ov.Core()
-    config = {"INFERENCE_NUM_THREADS": threads, "PERFORMANCE_HINT": "LATENCY", "INFERENCE_PRECISION_HINT": precision}
+    config: dict[str, Any] = {"INFERENCE_NUM_THREADS": threads, "PERFORMANCE_HINT": "LATENCY"}
+    if precision:
+        config["INFERENCE_PRECISION_HINT"] = precision
     compiled = core.compile_model(core.read_model(path), "CPU", config)
     request = compiled.create_infer_request()
     return lambda feeds: request.infer(feeds)[compiled.output(0)]
@@ -75,6 +76,9 @@ def main() -> None:
         "onnxruntime int8": lambda t: onnxruntime_runner(path, t),
         "openvino int8, f32 activations": lambda t: openvino_runner(path, t, "f32"),
         "openvino int8, bf16 activations": lambda t: openvino_runner(path, t, "bf16"),
+        "openvino int8, the CPU plugin's default precision (ragctl's setting)": lambda t: openvino_runner(
+            path, t, None
+        ),
     }
     reference: np.ndarray | None = None
     print(f"{len(texts)} chunks, batch 1\n")
