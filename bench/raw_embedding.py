@@ -1,5 +1,6 @@
-"""The embedding floor: embed exactly the chunks a ragctl collection holds, nothing else, same model and
-settings as ingest. Prints: chunks, load seconds, embed seconds.
+"""The embedding floor: embed exactly the texts ingest embedded for a ragctl collection's chunks (with their
+title when chunking.context is on), nothing else, same model and settings as ingest. Prints: chunks, load
+seconds, embed seconds.
 Usage: python bench/raw_embedding.py CHROMA_DIR COLLECTION"""
 
 from __future__ import annotations
@@ -16,8 +17,10 @@ def main(chroma_dir: str, collection: str) -> None:
 
     from ragctl.components import create
     from ragctl.config.model import EmbeddingConfig
+    from ragctl.retrieval.corpus import embedded_text
 
-    texts = chromadb.PersistentClient(chroma_dir).get_collection(collection).get(include=["documents"])["documents"]
+    got = chromadb.PersistentClient(chroma_dir).get_collection(collection).get(include=["documents", "metadatas"])
+    texts = [embedded_text(d or "", dict(m or {})) for d, m in zip(got["documents"] or [], got["metadatas"] or [])]
     started = time.perf_counter()
     model = create("embedding", EmbeddingConfig())
     loaded = time.perf_counter()

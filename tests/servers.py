@@ -7,7 +7,7 @@ import secrets
 from typing import Any
 
 
-def llama_server(n_ctx: int = 4096, embedding: bool = False) -> tuple[Any, str, str]:
+def llama_server(n_ctx: int = 4096, embedding: bool = False, rerank: bool = False) -> tuple[Any, str, str]:
     """(server, api_base, key): keep `server` referenced while in use; `del` it to stop."""
     import xllamacpp
 
@@ -23,5 +23,9 @@ def llama_server(n_ctx: int = 4096, embedding: bool = False) -> tuple[Any, str, 
         # /v1/embeddings answers 400 "Pooling type 'none' is not OAI compatible" without a pooling type.
         params.embedding = True
         params.pooling_type = xllamacpp.llama_pooling_type.LLAMA_POOLING_TYPE_MEAN
+    if rerank:
+        # /v1/rerank: the model scores (query, document) pairs; llama.cpp's rank pooling.
+        params.embedding = True
+        params.pooling_type = xllamacpp.llama_pooling_type.LLAMA_POOLING_TYPE_RANK
     server = xllamacpp.Server(params)
     return server, server.listening_address + "/v1", key

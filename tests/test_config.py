@@ -26,6 +26,18 @@ def test_builtin_defaults_and_shipped_config_are_valid() -> None:
     assert shipped.evaluation.thresholds["hit_rate"] == ">= 0.8"
 
 
+def test_a_bare_yaml_off_is_the_word_off(tmp_path: Path) -> None:
+    assert load_config(write(tmp_path, "retrieval: {title_filter: off}\n")).retrieval.title_filter == "off"
+    assert load_config(None, ["retrieval.title_filter=off"]).retrieval.title_filter == "off"
+
+
+@pytest.mark.parametrize("layer", sorted((ROOT / "configs").glob("retrieval-*.yaml")), ids=lambda p: p.name)
+def test_shipped_strategy_layers_apply_over_the_default(layer: Path) -> None:
+    layered = load_config([ROOT / "configs" / "default.yaml", layer])
+    assert layered.retrieval != load_config(ROOT / "configs" / "default.yaml").retrieval
+    assert layered.vector_store.collection == "sample-docs"  # a layer changes only its own keys
+
+
 def test_env_interpolation_with_and_without_default(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("RAG_TEST_EXP", "from-env")
     monkeypatch.delenv("RAG_TEST_UNSET", raising=False)

@@ -41,7 +41,7 @@ project: {{name: e2e, experiment: e2e}}
 tracking: {{uri: "sqlite:///{root}/state/mlflow.db", artifact_location: {root}/state/artifacts}}
 ingestion: {{paths: [docs]}}
 vector_store: {{path: state/chroma, collection: e2e}}
-evaluation: {{dataset: docs/qa.jsonl, thresholds: {{hit_rate: 0.8, mrr: 0.6, token_f1: 0.2, latency_p95: 20}}}}
+evaluation: {{dataset: docs/qa.jsonl, thresholds: {{hit_rate: 0.8, mrr: 0.6, token_f1: 0.15, latency_p95: 20}}}}
 registry: {{model_name: {MODEL}}}
 """
     )

@@ -165,3 +165,38 @@ def test_abstention_threshold_separates_what_it_can() -> None:
     assert (found.declined, found.answered) == (1.0, pytest.approx(2 / 3))
     assert rates(evidence, 0.0) == (0.0, 1.0)
     assert calibrate([(0.8, True), (0.1, True)]) is None  # needs both kinds
+
+
+def test_rerank_endpoint_orders_the_fused_candidates(collection, embed, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Against llama.cpp's server in rank-pooling mode on loopback (the packaged Gemma: the plumbing, not a
+    good reranker), with its key from the environment."""
+    from ragctl.errors import ServiceError
+    from tests.servers import llama_server
+
+    server, api_base, key = llama_server(rerank=True)
+    monkeypatch.setenv("RERANK_KEY", key)
+    rerank = {"api_base": api_base, "model": "gemma", "api_key_env": "RERANK_KEY", "candidates": 4}
+    question = "When was the Duchy of Normandy founded?"
+    fused, _ = retrieved(collection, embed, question, top_k=4)
+    hits, _ = retrieved(collection, embed, question, top_k=3, rerank=rerank)
+    scores = [n.score for n in hits.nodes]
+    assert len(scores) == 3 and scores == sorted(scores, reverse=True)
+    assert scores[-1] > 0.1  # the endpoint's relevance scores, not fused ones (< 0.05)
+    assert {n.node.node_id for n in hits.nodes} <= {n.node.node_id for n in fused.nodes}  # reordered, not new
+    monkeypatch.setenv("RERANK_KEY", "wrong")
+    with pytest.raises(ServiceError, match=r"rerank endpoint .* answered 401"):
+        retrieved(collection, embed, question, top_k=3, rerank=rerank)
+    del server
+
+
+def test_assemble_says_what_retrieval_does_and_does_not() -> None:
+    from ragctl.stages.assemble import retrieval_summary
+
+    assert retrieval_summary(RetrievalConfig()) == "hybrid, title filter restrict, no rerank, never abstains"
+    configured = RetrievalConfig.model_validate(
+        {"mode": "dense", "min_score": 0.4, "rerank": {"api_base": "http://r:8080/v1", "model": "bge"}}
+    )
+    assert (
+        retrieval_summary(configured)
+        == "dense, title filter restrict, rerank bge at http://r:8080/v1, abstain below 0.4"
+    )

@@ -71,6 +71,7 @@ def assemble(config: ConfigOpt = None, set_: SetOpt = None, json_: JsonOpt = Fal
             "model URI": result.model_uri,
             "LLM": f"{cfg.llm.type} {cfg.llm.model}",
             "top_k": cfg.retrieval.top_k,
+            "retrieval": stage.retrieval_summary(cfg.retrieval),
             "collection": result.collection,
             "ingest run": result.ingest_run_id or "none",
         },

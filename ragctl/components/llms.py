@@ -6,7 +6,6 @@ what a base model such as the packaged Gemma 3 270M needs.
 
 from __future__ import annotations
 
-import os
 import secrets
 from importlib import import_module
 from pathlib import Path
@@ -137,12 +136,9 @@ class OpenAICompatibleLLM(_CompletionLLM):
     def _complete(self, prompt: str) -> dict[str, Any]:
         import httpx
 
-        headers = {}
-        if self.api_key_env:
-            key = os.environ.get(self.api_key_env)
-            if not key:
-                raise ConfigError(f"llm.api_key_env: environment variable {self.api_key_env} is not set")
-            headers["Authorization"] = f"Bearer {key}"
+        from ragctl.components.http import bearer
+
+        headers = bearer(self.api_key_env, "llm.api_key_env")
         body = {"model": self.model_name, **self._request(prompt)}
         url = self.api_base.rstrip("/") + "/completions"
         try:

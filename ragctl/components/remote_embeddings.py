@@ -1,10 +1,10 @@
 """Embeddings from any OpenAI-compatible `/v1/embeddings` endpoint: TEI, vLLM, Ollama, OpenAI, Databricks,
 llama.cpp's server. Batches go out `concurrency` at a time, transient failures are retried with
-exponential backoff (tenacity), and the key is read from the environment variable named in the config."""
+exponential backoff (components/http.py), and the key is read from the environment variable named in the
+config."""
 
 from __future__ import annotations
 
-import os
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -12,13 +12,7 @@ from llama_index.core.base.embeddings.base import BaseEmbedding
 from pydantic import PrivateAttr
 
 from ragctl.config.model import EmbeddingConfig
-from ragctl.errors import ConfigError, ServiceError
-
-RETRIES = 5
-
-
-class _Transient(Exception):
-    """A failure worth retrying: connection trouble, 429, 5xx."""
+from ragctl.errors import ConfigError
 
 
 class OpenAICompatibleEmbedding(BaseEmbedding):
@@ -34,47 +28,13 @@ class OpenAICompatibleEmbedding(BaseEmbedding):
 
         self._client = httpx.Client(timeout=self.timeout)
 
-    def _headers(self) -> dict[str, str]:
-        if not self.api_key_env:
-            return {}
-        key = os.environ.get(self.api_key_env)
-        if not key:
-            raise ConfigError(f"embedding.api_key_env: environment variable {self.api_key_env} is not set")
-        return {"Authorization": f"Bearer {key}"}
-
     def _post(self, texts: list[str]) -> list[list[float]]:
-        import httpx
-        from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_exponential
+        from ragctl.components.http import bearer, post_json
 
         url = self.api_base.rstrip("/") + "/embeddings"
-
-        @retry(
-            retry=retry_if_exception_type(_Transient),
-            stop=stop_after_attempt(RETRIES),
-            wait=wait_exponential(multiplier=0.5, max=8),
-            reraise=True,
-        )
-        def attempt() -> list[list[float]]:
-            try:
-                response = self._client.post(
-                    url, json={"model": self.model_name, "input": texts}, headers=self._headers()
-                )
-            except httpx.TransportError as exc:
-                raise _Transient(f"{type(exc).__name__}: {exc}") from None
-            if response.status_code == 429 or response.status_code >= 500:
-                raise _Transient(f"HTTP {response.status_code}: {response.text[:200]}")
-            if response.status_code >= 400:
-                raise ServiceError(f"embedding endpoint {url} answered {response.status_code}: {response.text[:300]}")
-            data = sorted(response.json()["data"], key=lambda d: d["index"])
-            return [d["embedding"] for d in data]
-
-        try:
-            return attempt()
-        except _Transient as exc:
-            raise ServiceError(
-                f"embedding endpoint {url} failed after {RETRIES} attempts: {exc}",
-                "check embedding.api_base and that the server is up",
-            ) from None
+        headers = bearer(self.api_key_env, "embedding.api_key_env")
+        answer = post_json(self._client, url, {"model": self.model_name, "input": texts}, headers, "embedding")
+        return [d["embedding"] for d in sorted(answer["data"], key=lambda d: d["index"])]
 
     def embed_many(self, texts: list[str]) -> list[list[float]]:
         return self._get_text_embeddings(texts)

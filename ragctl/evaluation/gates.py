@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import operator
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from ragctl.evaluation import names
+
+if TYPE_CHECKING:
+    from ragctl.config.model import JudgeConfig
 
 _OPS = {">=": operator.ge, "<=": operator.le, ">": operator.gt, "<": operator.lt, "==": operator.eq}
 _BOUND = re.compile(r"^\s*(>=|<=|>|<|==)\s*([-+]?[0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*$")
@@ -46,3 +50,18 @@ def check(values: Mapping[str, float | None], thresholds: Mapping[str, str | flo
         op, bound = parse(name, spec)
         gates.append(Gate(name, op, bound, values.get(name)))
     return gates
+
+
+def unmeasured(judge: JudgeConfig | None, rows: Sequence[Any]) -> tuple[list[Gate], dict[str, int]]:
+    """Per judge metric: a gate on the share of questions without a verdict, and how many those are."""
+    if not judge:
+        return [], {}
+    counts: dict[str, int] = {}
+    result: list[Gate] = []
+    for metric in judge.metrics:
+        judged = [r for r in rows if metric in r.values or metric in r.unmeasured]
+        missing = sum(metric in r.unmeasured for r in judged)
+        counts[metric] = missing
+        share = missing / len(judged) if judged else 0.0
+        result.append(Gate(f"{metric} unmeasured", "<=", judge.max_unmeasured, share))
+    return result, counts

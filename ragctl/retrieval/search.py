@@ -39,6 +39,11 @@ class Retriever:
         self._rows = self._corpus.rows_by_file() if by_title else {}
         self._keyword = KeywordIndex(self._corpus.texts) if config.mode == "hybrid" and self._corpus.ids else None
         self._titles = TitleMatcher(self._corpus.titles()) if by_title else None
+        self._reranker = None
+        if config.rerank:
+            from ragctl.retrieval.rerank import EndpointReranker
+
+            self._reranker = EndpointReranker(config.rerank)
 
     def search(self, question: str) -> Hits:
         config = self.config
@@ -46,6 +51,8 @@ class Retriever:
         vector = self._embed.get_query_embedding(question)
         boost = bool(files) and config.title_filter == "boost"
         width = max(config.candidates, config.top_k) if self._keyword or boost else config.top_k
+        if config.rerank:
+            width = max(width, config.rerank.candidates)
         found: Found = {}
         if files and config.title_filter == "restrict":
             rows = self._rows_of(files)
@@ -65,8 +72,23 @@ class Retriever:
             from ragctl.retrieval.fusion import rrf
 
             ranked = rrf(rankings, config.rrf_k)
+        if self._reranker:
+            ranked = self._rerank(question, ranked, found)
         nodes = [self._node(chunk_id, score, *found[chunk_id]) for chunk_id, score in ranked[: config.top_k]]
         return Hits(nodes, max(similarity.values(), default=None), files)
+
+    def _rerank(self, question: str, ranked: list[tuple[str, float]], found: Found) -> list[tuple[str, float]]:
+        """The best fused candidates, ordered by the reranker's relevance scores (in a RERANKER span)."""
+        from ragctl import tracing
+        from ragctl.retrieval.corpus import embedded_text
+
+        assert self._reranker is not None
+        pool = [chunk_id for chunk_id, _ in ranked[: self._reranker.config.candidates]]
+        with tracing.span("rerank", "RERANKER", {"query": question, "candidates": len(pool)}) as span:
+            scores = self._reranker.scores(question, [embedded_text(*found[chunk_id]) for chunk_id in pool])
+            reranked = sorted(zip(pool, scores), key=lambda pair: -pair[1])
+            span.set_outputs([{"id": chunk_id, "score": score} for chunk_id, score in reranked[: self.config.top_k]])
+        return reranked
 
     def _rows_of(self, files: list[str]) -> list[slice]:
         return [self._rows[f] for f in files]

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-from ragctl.config.model import RagctlConfig
+from ragctl.config.model import RagctlConfig, RetrievalConfig
 from ragctl.stages import StageContext
 
 MODEL_URI_TAG = "ragctl.model_uri"
@@ -80,6 +80,14 @@ def signature():  # type: ignore[no-untyped-def]
     )
 
 
+def retrieval_summary(retrieval: RetrievalConfig) -> str:
+    """One line on how the chain retrieves, saying what is off (reranking, abstention) as well as what is on."""
+    parts = [retrieval.mode, f"title filter {retrieval.title_filter}"]
+    parts.append(f"rerank {retrieval.rerank.model} at {retrieval.rerank.api_base}" if retrieval.rerank else "no rerank")
+    parts.append(f"abstain below {retrieval.min_score:g}" if retrieval.min_score is not None else "never abstains")
+    return ", ".join(parts)
+
+
 def run(config: RagctlConfig, ctx: StageContext) -> AssembleResult:
     import mlflow
     import pandas as pd
@@ -108,6 +116,7 @@ def run(config: RagctlConfig, ctx: StageContext) -> AssembleResult:
                 "temperature": config.llm.temperature,
                 "max_tokens": config.llm.max_tokens,
                 "top_k": config.retrieval.top_k,
+                "retrieval": retrieval_summary(config.retrieval),
                 "llm_type": config.llm.type,
                 "llm_model": config.llm.model,
             }

@@ -169,21 +169,6 @@ def score(
         return Scored(active.info.run_id, model_uri, model_id, top_k, rows, metrics, invalid)
 
 
-def _unmeasured_gates(config: RagctlConfig, rows: list[Row]) -> tuple[list[gates.Gate], dict[str, int]]:
-    judge = config.evaluation.judge
-    if not judge:
-        return [], {}
-    counts: dict[str, int] = {}
-    result: list[gates.Gate] = []
-    for metric in judge.metrics:
-        judged = [r for r in rows if metric in r.values or metric in r.unmeasured]
-        missing = sum(metric in r.unmeasured for r in judged)
-        counts[metric] = missing
-        share = missing / len(judged) if judged else 0.0
-        result.append(gates.Gate(f"{metric} unmeasured", "<=", judge.max_unmeasured, share))
-    return result, counts
-
-
 def compare(config: RagctlConfig, base: Scored, candidate: Scored) -> list[statistics.Comparison]:
     comparisons = []
     for metric in config.evaluation.regression.metrics:
@@ -222,7 +207,7 @@ def run(
     embed = create("embedding", config.embedding) if config.evaluation.semantic_similarity else None
     base = score(config, ctx, experiment_id, base_uri, dataset, "baseline", embed) if base_uri else None
     candidate = score(config, ctx, experiment_id, model_uri, dataset, "candidate", embed)
-    judge_gates, unmeasured = _unmeasured_gates(config, candidate.rows)
+    judge_gates, unmeasured = gates.unmeasured(config.evaluation.judge, candidate.rows)
     result = EvalResult(
         run_id=candidate.run_id,
         experiment_id=experiment_id,

@@ -11,6 +11,7 @@ from ragctl.config.model.chain import (
     EmbeddingConfig,
     LLMConfig,
     PromptConfig,
+    RerankConfig,
     RetrievalConfig,
     VectorStoreConfig,
 )
@@ -45,6 +46,7 @@ __all__ = [
     "RagctlConfig",
     "RegistryConfig",
     "RegressionConfig",
+    "RerankConfig",
     "RetrievalConfig",
     "Section",
     "TrackingConfig",

@@ -73,6 +73,18 @@ class LLMConfig(Section):
     timeout: float = Field(default=120.0, gt=0)
 
 
+class RerankConfig(Section):
+    # A Cohere/Jina-style POST {api_base}/rerank endpoint, e.g. http://localhost:8080/v1 (llama.cpp's server
+    # with a reranker model and --reranking, vLLM, Jina, Cohere).
+    api_base: str
+    model: str = "reranker"
+    # The NAME of the environment variable holding the endpoint's key; the key never enters the config.
+    api_key_env: str | None = None
+    # The best fused candidates sent to the reranker; it orders them, the chain keeps top_k.
+    candidates: int = Field(default=20, ge=1, le=200)
+    timeout: float = Field(default=60.0, gt=0)
+
+
 class RetrievalConfig(Section):
     top_k: int = Field(default=3, ge=1, le=100)
     # dense: the embedding index alone; hybrid: dense and BM25 keyword candidates, fused by reciprocal rank.
@@ -88,6 +100,13 @@ class RetrievalConfig(Section):
     min_score: float | None = Field(default=None, ge=-1.0, le=1.0)
     # The answer given when declining.
     abstain_answer: str = "Not found in the documents."
+    # Rerank the fused candidates with an endpoint; none configured means no reranking (said at assemble).
+    rerank: RerankConfig | None = None
+
+    @field_validator("title_filter", mode="before")
+    @classmethod
+    def _yaml_off(cls, value: object) -> object:
+        return "off" if value is False else value  # YAML reads a bare `off` as false
 
 
 class PromptConfig(Section):
