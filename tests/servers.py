@@ -19,6 +19,7 @@ def llama_server(n_ctx: int = 4096, embedding: bool = False, rerank: bool = Fals
     params.n_ctx = n_ctx
     params.verbosity = -1
     params.api_keys = [key]
+    params.n_predict = 512  # a judge that never stops would hold the server (and its teardown) for minutes
     if embedding:
         # /v1/embeddings answers 400 "Pooling type 'none' is not OAI compatible" without a pooling type.
         params.embedding = True

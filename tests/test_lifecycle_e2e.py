@@ -369,8 +369,12 @@ def test_dataset_generate_writes_a_seeded_qa_set_from_the_collection(project: Pa
     from ragctl.evaluation import answers, datasets
 
     out = project / "qa.generated.jsonl"
-    result = ragctl("dataset", "generate", "--n", "2", "--seed", "3", "-o", str(out), "--mlflow-dataset", "synth")
-    assert 1 <= len(result["items"]) <= 2 and result["attempts"] <= 8, result  # 270M: not every chunk yields
+    # The 270M model turns about one chunk in eight into a pair that passes the checks: 6 chunks per question.
+    budget = ["--set", "evaluation.generation.attempts_per_question=6"]
+    result = ragctl(
+        "dataset", "generate", "--n", "2", "--seed", "3", "-o", str(out), "--mlflow-dataset", "synth", *budget
+    )
+    assert 1 <= len(result["items"]) <= 2 and result["attempts"] <= 12, result
     generated = datasets.load(str(out))
     assert [i.question for i in generated.items] == [i["question"] for i in result["items"]]
     assert [i.question for i in datasets.load("synth").items] == [i.question for i in generated.items]
@@ -384,7 +388,7 @@ def test_dataset_generate_writes_a_seeded_qa_set_from_the_collection(project: Pa
         [result["experiment_id"]], "tags.`ragctl.stage` = 'dataset'", order_by=["attributes.start_time DESC"]
     )
     assert runs[0].info.status == "FINISHED" and runs[0].data.metrics["generate.items"] == len(result["items"])
-    ragctl("dataset", "generate", "--n", "2", "--seed", "3", "-o", str(project / "again.jsonl"))
+    ragctl("dataset", "generate", "--n", "2", "--seed", "3", "-o", str(project / "again.jsonl"), *budget)
     assert (project / "again.jsonl").read_bytes() == out.read_bytes(), "same seed, same chunks, same questions"
     report = ragctl("evaluate", "--set", f"evaluation.dataset={out}", "--set", "evaluation.thresholds={}")
     assert report["questions"] == len(generated.items) and "hit_rate" in report["metrics"]
@@ -477,7 +481,8 @@ def test_judge_through_a_real_endpoint_counts_unmeasured_verdicts(
         f"evaluation.judge={{api_base: '{api_base}', model: gemma, api_key_env: RAGCTL_JUDGE_KEY, "
         "metrics: [groundedness, correctness], max_unmeasured: 1.0}"
     )
-    report = ragctl("evaluate", "--limit", "2", "--set", judge)
+    # Only the unmeasured budget gates here: the chain under test is the degraded one the baseline test left.
+    report = ragctl("evaluate", "--limit", "2", "--set", judge, "--set", "evaluation.thresholds={}")
     gates = {g["metric"]: g for g in report["gates"]}
     for metric in ("groundedness", "correctness"):
         measured = report["metrics"].get(metric)
