@@ -75,8 +75,9 @@ def test_chunk_context_is_embedded_but_not_stored() -> None:
 
 
 @pytest.fixture(scope="module")
-def collection(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
-    """sample_docs ingested by `ragctl ingest` with the default config: the real embedding and Chroma."""
+def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """sample_docs ingested by `ragctl ingest` with the default config (the real embedding and Chroma): the
+    index folder, collection `retrieval`."""
     root = tmp_path_factory.mktemp("retrieval")
     shutil.copytree(SAMPLE, root / "docs")
     config = root / "ragctl.yaml"
@@ -88,10 +89,15 @@ def collection(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-unt
     result = CliRunner().invoke(app, ["ingest", "--config", str(config), "--json"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["summary"]["chunks"]["total"] > 50
+    return root / "chroma"
+
+
+@pytest.fixture(scope="module")
+def collection(store: Path):  # type: ignore[no-untyped-def]
     from ragctl.components.vector_stores import open_collection
     from ragctl.config.model import VectorStoreConfig
 
-    return open_collection(VectorStoreConfig(path=str(root / "chroma"), collection="retrieval"))
+    return open_collection(VectorStoreConfig(path=str(store), collection="retrieval"))
 
 
 @pytest.fixture(scope="module")
@@ -128,12 +134,10 @@ def test_a_question_naming_a_document_retrieves_from_it(collection, embed) -> No
     assert hits.files == []  # names no document: nothing is filtered
 
 
-def test_the_chain_abstains_on_weak_evidence_without_calling_the_llm(collection, embed, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_the_chain_abstains_on_weak_evidence_without_calling_the_llm(store: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     from ragctl.rag import RagEngine
 
-    config = RagctlConfig.model_validate(
-        {"vector_store": {"path": collection._client.get_settings().persist_directory, "collection": "retrieval"}}
-    )
+    config = RagctlConfig.model_validate({"vector_store": {"path": str(store), "collection": "retrieval"}})
     chain = config.chain_config()
     chain["retrieval"]["min_score"] = 0.99
     engine = RagEngine(chain)
