@@ -1,5 +1,5 @@
 """Retrieval quality side by side, in one run, on a real corpus with its QA set: the plain LlamaIndex pipeline a
-user writes by hand, and ragctl's retrieval settings (chunk context, dense/hybrid, title filter).
+user writes by hand, and ragctl's retrieval settings (chunk context, section headings, dense/hybrid, title filter).
 
     python bench/retrieval.py sec10q ../shared/corpora/sec10q/docs ../shared/corpora/sec10q/qa_flat.jsonl
     python bench/retrieval.py squad ../shared/corpora/squad-small/corpus ../shared/corpora/squad-small/qa.jsonl
@@ -29,26 +29,35 @@ import qa_convert
 
 ROOT = Path(__file__).resolve().parent.parent
 TOP_K = 5
-# name -> (chunking.context, retrieval settings)
-CONFIGS: dict[str, tuple[bool, dict[str, Any]]] = {
-    "ragctl dense (the spine's default)": (False, {"mode": "dense", "title_filter": "off"}),
-    "+ chunk context": (True, {"mode": "dense", "title_filter": "off"}),
-    "+ context, hybrid": (True, {"mode": "hybrid", "title_filter": "off"}),
-    "+ context, dense, title restrict": (True, {"mode": "dense", "title_filter": "restrict"}),
-    "+ context, hybrid, title boost": (True, {"mode": "hybrid", "title_filter": "boost"}),
-    "+ context, hybrid, title restrict": (True, {"mode": "hybrid", "title_filter": "restrict"}),
-    "no context, hybrid, title restrict": (False, {"mode": "hybrid", "title_filter": "restrict"}),
+# Chunking variants, each ingested into its own store: name -> chunking settings.
+CHUNKING: dict[str, dict[str, bool]] = {
+    "plain": {"context": False, "sections": False},
+    "context": {"context": True, "sections": False},
+    "sections": {"context": True, "sections": True},
+}
+# name -> (chunking variant, retrieval settings)
+CONFIGS: dict[str, tuple[str, dict[str, Any]]] = {
+    "ragctl dense (the spine's default)": ("plain", {"mode": "dense", "title_filter": "off"}),
+    "+ chunk context": ("context", {"mode": "dense", "title_filter": "off"}),
+    "+ context, hybrid": ("context", {"mode": "hybrid", "title_filter": "off"}),
+    "+ context, dense, title restrict": ("context", {"mode": "dense", "title_filter": "restrict"}),
+    "+ context, hybrid, title boost": ("context", {"mode": "hybrid", "title_filter": "boost"}),
+    "+ context, hybrid, title restrict": ("context", {"mode": "hybrid", "title_filter": "restrict"}),
+    "no context, hybrid, title restrict": ("plain", {"mode": "hybrid", "title_filter": "restrict"}),
+    "+ context and sections, dense": ("sections", {"mode": "dense", "title_filter": "off"}),
+    "+ context and sections, hybrid, title restrict": ("sections", {"mode": "hybrid", "title_filter": "restrict"}),
 }
 
 
-def ingest(docs: Path, work: Path, context: bool, reuse: bool) -> dict[str, Any]:
-    store = work / ("context" if context else "plain")
+def ingest(docs: Path, work: Path, variant: str, reuse: bool) -> dict[str, Any]:
+    store = work / variant
     if reuse and store.exists():
         return {"store": str(store), "seconds": None, "peak_rss_mb": None}
     args = [
         str(ROOT / ".venv/bin/ragctl"), "ingest", "--json", "-c", str(ROOT / "configs/default.yaml"),
         "--set", f"ingestion.paths=[{json.dumps(str(docs))}]", "--set", f"vector_store.path={store}",
-        "--set", "vector_store.collection=bench", "--set", f"chunking.context={str(context).lower()}",
+        "--set", "vector_store.collection=bench",
+        *[arg for key, on in CHUNKING[variant].items() for arg in ("--set", f"chunking.{key}={str(on).lower()}")],
         "--set", f"tracking.uri=sqlite:///{work}/mlflow.db", "--set", f"tracking.artifact_location={work}/artifacts",
     ]  # fmt: skip
     wall, peak, out = measure.run(args, cwd=work)
@@ -161,18 +170,19 @@ def main() -> None:
     else:
         subsets["answerable"] = [i for i in items if i.answerable]
 
-    stores = {c: ingest(args.docs.resolve(), work, c, args.reuse) for c in (False, True)}
+    stores = {v: ingest(args.docs.resolve(), work, v, args.reuse) for v in CHUNKING}
     plain = plain_pipeline(args.docs.resolve(), work, args.reuse)
     embed = create("embedding", EmbeddingConfig())
     results: dict[str, Any] = {"questions": {k: len(v) for k, v in subsets.items()}, "ingest": {}, "configs": {}}
     results["ingest"] = {
         "plain LlamaIndex": plain,
-        "ragctl, no context": stores[False],
-        "ragctl, context": stores[True],
+        "ragctl, no context": stores["plain"],
+        "ragctl, context": stores["context"],
+        "ragctl, context and sections": stores["sections"],
     }
     runs = {"plain LlamaIndex (SentenceSplitter, same MiniLM, top 5)": (*run_plain(plain["store"], items, embed), [])}
-    for name, (context, settings) in CONFIGS.items():
-        runs[name] = run_ragctl(stores[context]["store"], settings, items, embed)
+    for name, (variant, settings) in CONFIGS.items():
+        runs[name] = run_ragctl(stores[variant]["store"], settings, items, embed)
     for name, (rows, latencies, evidence) in runs.items():
         by_id = {r["id"]: r for r in rows}
         entry = {s: summarise([by_id[i.id] for i in subset], latencies) for s, subset in subsets.items()}

@@ -62,9 +62,10 @@ class RagEngine:
         )
         self.retrieval = RetrievalConfig.model_validate(chain_config["retrieval"])
         self.top_k = self.retrieval.top_k
-        self.retriever = Retriever(self.retrieval, embed, collection)
+        llm = create("llm", LLMConfig.model_validate(chain_config["llm"]))
+        self.retriever = Retriever(self.retrieval, embed, collection, llm)
         self.synthesizer = get_response_synthesizer(
-            llm=create("llm", LLMConfig.model_validate(chain_config["llm"])),
+            llm=llm,
             text_qa_template=template,
             response_mode=ResponseMode.COMPACT,
         )

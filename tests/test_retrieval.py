@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 from ragctl.cli.app import app
 from ragctl.config.model import RagctlConfig, RetrievalConfig
 from ragctl.documents.title import compose, file_part, markdown_heading, period, registrant
+from ragctl.errors import ConfigError
 from ragctl.retrieval.fusion import rrf
 from ragctl.retrieval.titles import TitleMatcher, terms
 
@@ -74,6 +75,67 @@ def test_chunk_context_is_embedded_but_not_stored() -> None:
     assert chunk.id not in {c.id for c in plain.chunks}  # another kind of vectors: other ids
 
 
+# Lines as pypdf extracts them from a 10-Q (Apple, Q1 2023; SEC filings are public domain), page-header-free.
+FILING_PAGE = """Note 5 – Debt
+Commercial Paper
+The Company issues unsecured short-term promissory notes pursuant to a commercial paper program. The Company uses net
+proceeds from the commercial paper program for general corporate purposes, including dividends and share repurchases.
+Three Months Ended
+December 31,
+2022
+Proceeds from/(Repayments of) commercial paper, net $ (8,214) $ 1,000
+Term Debt
+As of December 31, 2022 and September 24, 2022, the Company had outstanding fixed-rate notes with varying maturities
+for an aggregate carrying amount of $109.4 billion and $110.1 billion, respectively (collectively the "Notes")."""
+
+
+def test_headings_are_found_on_extracted_lines_and_placed_in_the_cleaned_text() -> None:
+    from ragctl.documents.clean import clean
+    from ragctl.documents.headings import clean_with_headings, level
+
+    text, headings = clean_with_headings(FILING_PAGE)
+    assert text == clean(FILING_PAGE)  # finding headings changes no text
+    assert [(depth, heading) for _, depth, heading in headings] == [
+        (2, "Note 5 – Debt"),
+        (4, "Commercial Paper"),
+        (4, "Term Debt"),
+    ]  # "Three Months Ended" heads a table, not prose: no heading
+    assert all(text[offset:].startswith(heading) for offset, _, heading in headings)
+    assert level("PART II — OTHER INFORMATION", "") == 1 and level("Item 1A.    Risk Factors", "") == 2
+    assert level("CONDENSED CONSOLIDATED BALANCE SHEETS (Unaudited)", "") == 3
+    assert level("Total net sales 117,154 123,945", "x" * 80) is None  # a table row
+    assert level("The Normans (Norman: Nourmands; French: Normands)", "the " * 30) is None
+    markdown, found = clean_with_headings("# Guide\n\nIntro text.\n\n## Install\n\nRun it.", markdown=True)
+    assert [(d, h) for _, d, h in found] == [(1, "Guide"), (2, "Install")]
+    assert all(markdown[o:].startswith("#" * d + " " + h) for o, d, h in found)
+
+
+def test_sections_cut_pages_at_headings_and_carry_the_heading_path(tmp_path: Path) -> None:
+    """Through the real reader and splitter: a Markdown file and an HTML file with headings."""
+    from ragctl.stages.ingest.work import prepare
+
+    body = "Sentences about the topic at hand keep going for a while here. " * 8
+    (tmp_path / "guide.md").write_text(
+        f"# Operations guide\n\n{body}\n\n## Backups\n\nNightly snapshots go to cold storage. {body}\n\n"
+        f"## Restores\n\nA restore takes four hours. {body}\n"
+    )
+    config = RagctlConfig.model_validate({"chunking": {"sections": True}})
+    prepared = prepare(tmp_path / "guide.md", "guide.md", "0" * 64, config)
+    sections = [c.metadata["section"] for c in prepared.chunks]
+    assert sections[0] == "Operations guide" and "Operations guide > Restores" in sections
+    restore = next(c for c in prepared.chunks if "four hours" in c.text)
+    assert restore.embed_text.startswith("title: Operations guide\nsection: Operations guide > Restores\n\n")
+    assert not any("four hours" in c.text and "cold storage" in c.text for c in prepared.chunks)  # cut at the heading
+    (tmp_path / "page.html").write_text(
+        f"<html><body><h1>Release notes</h1><p>{body}</p><h2>Known Issues</h2><p>The exporter drops empty "
+        f"rows on Windows. {body}</p></body></html>"
+    )
+    html = prepare(tmp_path / "page.html", "page.html", "0" * 64, config)
+    assert next(c for c in html.chunks if "drops empty" in c.text).metadata["section"] == "Known Issues"
+    off = prepare(tmp_path / "guide.md", "guide.md", "0" * 64, RagctlConfig())
+    assert all("section" not in c.metadata for c in off.chunks)
+
+
 @pytest.fixture(scope="module")
 def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """sample_docs ingested by `ragctl ingest` with the default config (the real embedding and Chroma): the
@@ -108,10 +170,10 @@ def embed():  # type: ignore[no-untyped-def]
     return create("embedding", EmbeddingConfig())
 
 
-def retrieved(collection, embed, question: str, **settings):  # type: ignore[no-untyped-def]
+def retrieved(collection, embed, question: str, llm=None, **settings):  # type: ignore[no-untyped-def]
     from ragctl.retrieval import Retriever
 
-    hits = Retriever(RetrievalConfig.model_validate(settings), embed, collection).search(question)
+    hits = Retriever(RetrievalConfig.model_validate(settings), embed, collection, llm).search(question)
     return hits, [(n.node.metadata["file"], n.node.metadata.get("page")) for n in hits.nodes]
 
 
@@ -193,6 +255,64 @@ def test_rerank_endpoint_orders_the_fused_candidates(collection, embed, monkeypa
     del server
 
 
+def test_yes_no_margin_and_both_logprob_shapes() -> None:
+    from ragctl.components.llms import top_logprobs
+    from ragctl.errors import ServiceError
+    from ragctl.retrieval.rerank import yes_no_margin
+
+    assert yes_no_margin({" Yes": -0.5, " No": -2.0, "yes": -3.0}) == pytest.approx(1.5)  # the likelier spelling
+    assert yes_no_margin({" No": -0.1, " The": -4.0}) == pytest.approx(-5.0 + 0.1)  # Yes unlisted: below the last
+    assert yes_no_margin({}) == 0.0
+    llama_cpp_shape = {"choices": [{"logprobs": {"content": [{"top_logprobs": [{"token": " Yes", "logprob": -1}]}]}}]}
+    openai_shape = {"choices": [{"logprobs": {"top_logprobs": [{" Yes": -1.0}], "tokens": [" Yes"]}}]}
+    assert top_logprobs(llama_cpp_shape) == top_logprobs(openai_shape) == {" Yes": -1.0}
+    with pytest.raises(ServiceError, match="no logprobs"):
+        top_logprobs({"choices": [{"text": "Yes"}]})
+    with pytest.raises(ValueError, match="api_base is required"):
+        RetrievalConfig.model_validate({"rerank": {"model": "bge"}})
+
+
+def test_rerank_with_the_chains_llm(collection, embed, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The packaged Gemma (in-process) judges each fused candidate; the order follows its Yes/No log-odds.
+    The same call through llama.cpp's HTTP server returns the same log-probabilities."""
+    from llama_index.core.schema import MetadataMode
+
+    from ragctl.components.llms import llama_cpp, openai_compatible
+    from ragctl.config.model import LLMConfig, RerankConfig
+    from ragctl.errors import ServiceError
+    from ragctl.retrieval.rerank import JUDGE_PROMPT, LLMReranker
+    from tests.servers import llama_server
+
+    llm = llama_cpp(LLMConfig())
+    question = "When was the Duchy of Normandy founded?"
+    fused, _ = retrieved(collection, embed, question, top_k=4)
+    hits, _ = retrieved(collection, embed, question, llm=llm, top_k=4, rerank={"type": "llm", "candidates": 4})
+    assert {n.node.node_id for n in hits.nodes} == {n.node.node_id for n in fused.nodes}  # the same four, reordered
+    judge = LLMReranker(RerankConfig(type="llm"), llm)
+    for node in hits.nodes:
+        text = node.node.get_content(MetadataMode.EMBED)  # what the reranker read: title and chunk
+        assert node.score == pytest.approx(judge.score(question, text), abs=1e-3)
+    assert text.startswith("title: ")
+    assert [n.score for n in hits.nodes] == sorted((n.score for n in hits.nodes), reverse=True)
+    with pytest.raises(ConfigError, match="needs the chain's LLM"):
+        retrieved(collection, embed, question, top_k=4, rerank={"type": "llm"})
+
+    server, api_base, key = llama_server()
+    monkeypatch.setenv("RAGCTL_TEST_LLM_KEY", key)
+    remote = openai_compatible(
+        LLMConfig(type="openai-compatible", api_base=api_base, api_key_env="RAGCTL_TEST_LLM_KEY", model="gemma")
+    )
+    prompt = JUDGE_PROMPT.format(passage=text, question=question)
+    here, there = llm.next_token_logprobs(prompt, 5), remote.next_token_logprobs(prompt, 5)
+    assert list(here) == list(there) and len(here) == 5
+    # Not bit-equal: the server batches the prompt differently (~0.1 apart on this 400-token prompt).
+    assert list(here.values()) == pytest.approx(list(there.values()), abs=0.3)
+    monkeypatch.setenv("RAGCTL_TEST_LLM_KEY", "wrong")
+    with pytest.raises(ServiceError, match=r"LLM endpoint .*/completions answered 401"):
+        remote.next_token_logprobs(prompt)
+    del server
+
+
 def test_assemble_says_what_retrieval_does_and_does_not() -> None:
     from ragctl.stages.assemble import retrieval_summary
 
@@ -203,4 +323,8 @@ def test_assemble_says_what_retrieval_does_and_does_not() -> None:
     assert (
         retrieval_summary(configured)
         == "dense, title filter restrict, rerank bge at http://r:8080/v1, abstain below 0.4"
+    )
+    by_llm = RetrievalConfig.model_validate({"rerank": {"type": "llm", "candidates": 10}})
+    assert retrieval_summary(by_llm) == (
+        "hybrid, title filter restrict, rerank 10 candidates with the chain's LLM, never abstains"
     )

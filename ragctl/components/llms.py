@@ -41,8 +41,20 @@ def resolve_gguf(model: str) -> Path:
     return path
 
 
+def top_logprobs(raw: dict[str, Any]) -> dict[str, float]:
+    """token -> logprob of the first generated token's alternatives, from either shape servers answer with:
+    llama.cpp's (`logprobs.content[0].top_logprobs`: a list of {token, logprob}) or OpenAI's legacy
+    completions (`logprobs.top_logprobs[0]`: a {token: logprob} map, vLLM too)."""
+    logprobs = (raw.get("choices") or [{}])[0].get("logprobs") or {}
+    if logprobs.get("content"):
+        return {t["token"]: float(t["logprob"]) for t in logprobs["content"][0].get("top_logprobs") or []}
+    if logprobs.get("top_logprobs"):
+        return {token: float(value) for token, value in (logprobs["top_logprobs"][0] or {}).items()}
+    raise ServiceError("the LLM returned no logprobs", "reranking with the LLM needs a server that returns logprobs")
+
+
 class _CompletionLLM(CustomLLM):
-    """Shared settings and the llama-index plumbing; subclasses implement `_complete`."""
+    """Shared settings and the llama-index plumbing; subclasses implement `_send`."""
 
     model_name: str
     temperature: float
@@ -64,8 +76,17 @@ class _CompletionLLM(CustomLLM):
             "repeat_penalty": self.repeat_penalty,
         }
 
-    def _complete(self, prompt: str) -> dict[str, Any]:
+    def _send(self, body: dict[str, Any]) -> dict[str, Any]:
+        """One OpenAI-style completion request -> its response."""
         raise NotImplementedError
+
+    def _complete(self, prompt: str) -> dict[str, Any]:
+        return self._send(self._request(prompt))
+
+    def next_token_logprobs(self, prompt: str, n: int = 20) -> dict[str, float]:
+        """The n likeliest next tokens after the prompt and their log-probabilities (greedy, one token)."""
+        raw = self._send({"prompt": prompt, "max_tokens": 1, "temperature": 0.0, "logprobs": n})
+        return top_logprobs(raw)
 
     @llm_completion_callback()
     def complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponse:
@@ -119,8 +140,8 @@ class LlamaCppLLM(_CompletionLLM):
             params.cpuparams_batch.n_threads = threads
         self._server = xllamacpp.Server(params)
 
-    def _complete(self, prompt: str) -> dict[str, Any]:
-        raw = self._server.handle_completions(self._request(prompt))
+    def _send(self, body: dict[str, Any]) -> dict[str, Any]:
+        raw = self._server.handle_completions(body)
         if "error" in raw:
             raise ServiceError(f"llama.cpp: {raw['error'].get('message', raw['error'])}")
         return raw
@@ -133,22 +154,19 @@ class OpenAICompatibleLLM(_CompletionLLM):
     api_key_env: str | None = None
     timeout: float = 120.0
 
-    def _complete(self, prompt: str) -> dict[str, Any]:
+    _client: Any = PrivateAttr(default=None)
+
+    def _send(self, body: dict[str, Any]) -> dict[str, Any]:
+        """POST {api_base}/completions; connection trouble, 429 and 5xx are retried (components/http.py)."""
         import httpx
 
-        from ragctl.components.http import bearer
+        from ragctl.components.http import bearer, post_json
 
+        if self._client is None:
+            self._client = httpx.Client(timeout=self.timeout)
         headers = bearer(self.api_key_env, "llm.api_key_env")
-        body = {"model": self.model_name, **self._request(prompt)}
         url = self.api_base.rstrip("/") + "/completions"
-        try:
-            response = httpx.post(url, json=body, headers=headers, timeout=self.timeout)
-            response.raise_for_status()
-        except httpx.HTTPError as exc:
-            raise ServiceError(
-                f"LLM endpoint {url} failed: {exc}", "check llm.api_base and that the server is up"
-            ) from None
-        return response.json()
+        return dict(post_json(self._client, url, {"model": self.model_name, **body}, headers, "LLM"))
 
 
 def _settings(config: LLMConfig) -> dict[str, Any]:

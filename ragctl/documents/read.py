@@ -6,10 +6,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ragctl.config.model import IngestionConfig
-from ragctl.documents.clean import clean, strip_running_lines
+from ragctl.documents.clean import strip_running_lines
 
 # Bump when reading or cleaning changes what text a file yields: ingest then asks for --rebuild.
-PARSER_VERSION = 4  # 4: documents carry a title (chunking.context)
+# 4: documents carry a title (chunking.context); 5: pages carry their headings (chunking.sections), and a
+# line ending in a hyphen is no longer joined to a heading line that follows it.
+PARSER_VERSION = 5
 
 
 class Unreadable(Exception):
@@ -25,6 +27,7 @@ class Unreadable(Exception):
 class Page:
     number: int | None  # 1-based for PDFs, None for formats without pages
     text: str
+    headings: tuple[tuple[int, int, str], ...] = ()  # (offset in text, level, heading): see headings.py
 
 
 @dataclass
@@ -54,6 +57,7 @@ class Document:
 def read(path: Path, name: str, config: IngestionConfig) -> Document:
     """Read and clean one file; raise Unreadable when nothing usable comes out."""
     from ragctl.documents import markup, pdf
+    from ragctl.documents.headings import clean_with_headings
     from ragctl.documents.title import compose
 
     size_mb = path.stat().st_size / 2**20
@@ -69,7 +73,8 @@ def read(path: Path, name: str, config: IngestionConfig) -> Document:
         raise Unreadable("unsupported", f"no reader for '{suffix or path.name}' files (pdf, txt, md, html, docx)")
     doc.title = compose(name, doc.title_parts)
     texts = strip_running_lines([p.text for p in doc.pages])
-    doc.pages = [Page(p.number, clean(t)) for p, t in zip(doc.pages, texts)]
+    markdown = suffix in (".md", ".markdown")
+    doc.pages = [Page(p.number, *clean_with_headings(t, markdown)) for p, t in zip(doc.pages, texts)]
     doc.pages = [p for p in doc.pages if p.text]
     if sum(len(p.text) for p in doc.pages) < config.min_chars:
         if doc.pages_total and doc.pages_without_text >= doc.pages_total:

@@ -5,7 +5,7 @@ corpus   the collection's chunks, read once when the chain loads (for BM25 and d
 keyword  BM25 over the chunks' embedded text (bm25s)
 titles   which documents a question names (company, year, quarter, file name)
 fusion   reciprocal rank fusion
-rerank   an optional /rerank endpoint that orders the fused candidates
+rerank   an optional reranker that orders the fused candidates: a /rerank endpoint or the chain's LLM
 search   the retriever the chain calls
 """
 

@@ -25,7 +25,7 @@ class Hits:
 
 
 class Retriever:
-    def __init__(self, config: RetrievalConfig, embed_model: Any, collection: Any) -> None:
+    def __init__(self, config: RetrievalConfig, embed_model: Any, collection: Any, llm: Any = None) -> None:
         from ragctl.retrieval import corpus
         from ragctl.retrieval.keyword import KeywordIndex
         from ragctl.retrieval.titles import TitleMatcher
@@ -41,9 +41,9 @@ class Retriever:
         self._titles = TitleMatcher(self._corpus.titles()) if by_title else None
         self._reranker = None
         if config.rerank:
-            from ragctl.retrieval.rerank import EndpointReranker
+            from ragctl.retrieval import rerank
 
-            self._reranker = EndpointReranker(config.rerank)
+            self._reranker = rerank.create(config.rerank, llm)  # type llm: the chain's LLM judges candidates
 
     def search(self, question: str) -> Hits:
         config = self.config

@@ -83,7 +83,13 @@ def signature():  # type: ignore[no-untyped-def]
 def retrieval_summary(retrieval: RetrievalConfig) -> str:
     """One line on how the chain retrieves, saying what is off (reranking, abstention) as well as what is on."""
     parts = [retrieval.mode, f"title filter {retrieval.title_filter}"]
-    parts.append(f"rerank {retrieval.rerank.model} at {retrieval.rerank.api_base}" if retrieval.rerank else "no rerank")
+    rerank = retrieval.rerank
+    if rerank is None:
+        parts.append("no rerank")
+    elif rerank.type == "llm":
+        parts.append(f"rerank {rerank.candidates} candidates with the chain's LLM")
+    else:
+        parts.append(f"rerank {rerank.model} at {rerank.api_base}")
     parts.append(f"abstain below {retrieval.min_score:g}" if retrieval.min_score is not None else "never abstains")
     return ", ".join(parts)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from ragctl.config.model.base import Section
 
@@ -74,15 +74,24 @@ class LLMConfig(Section):
 
 
 class RerankConfig(Section):
-    # A Cohere/Jina-style POST {api_base}/rerank endpoint, e.g. http://localhost:8080/v1 (llama.cpp's server
-    # with a reranker model and --reranking, vLLM, Jina, Cohere).
-    api_base: str
+    # endpoint: a Cohere/Jina-style POST {api_base}/rerank (llama.cpp's server with a reranker model and
+    # --reranking, vLLM, Jina, Cohere). llm: the chain's own LLM reads each candidate and is asked whether it
+    # answers the question; the score is the log-odds of "Yes" over "No" (needs an LLM that returns
+    # logprobs: llama.cpp, vLLM; one LLM call per candidate).
+    type: Literal["endpoint", "llm"] = "endpoint"
+    api_base: str | None = None  # endpoint: e.g. http://localhost:8080/v1
     model: str = "reranker"
     # The NAME of the environment variable holding the endpoint's key; the key never enters the config.
     api_key_env: str | None = None
     # The best fused candidates sent to the reranker; it orders them, the chain keeps top_k.
     candidates: int = Field(default=20, ge=1, le=200)
     timeout: float = Field(default=60.0, gt=0)
+
+    @model_validator(mode="after")
+    def _endpoint_has_address(self) -> RerankConfig:
+        if self.type == "endpoint" and not self.api_base:
+            raise ValueError("api_base is required for rerank type 'endpoint' (or use type: llm)")
+        return self
 
 
 class RetrievalConfig(Section):

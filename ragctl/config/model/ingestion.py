@@ -59,6 +59,10 @@ class ChunkingConfig(Section):
     # Prefix every chunk's embedded (and LLM-shown) text with its document's title: file name, PDF/HTML/DOCX
     # title, subject, the entity on an SEC filing's cover. A chunk then knows which report it comes from.
     context: bool = True
+    # Cut pages at their section headings and carry the heading path ("Note 7 – Benefit Plans > Restricted
+    # Stock Units") into every chunk's embedded and LLM-shown text, as `section: ...` after the title.
+    # Headings come from the lines of the extracted text (documents/headings.py).
+    sections: bool = False
 
     @model_validator(mode="after")
     def _overlap_smaller(self) -> ChunkingConfig:

@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from ragctl.config.model import RagctlConfig
-from ragctl.documents import PARSER_VERSION, Unreadable, read
+from ragctl.documents import PARSER_VERSION, Page, Unreadable, read
+from ragctl.documents.headings import Outline
 
 
 @dataclass
@@ -62,6 +63,25 @@ def ingest_key(sha256: str, config: RagctlConfig) -> str:
     return hashlib.sha256(f"{sha256}|{reader_digest(config)}|{fingerprint(config)}".encode()).hexdigest()[:16]
 
 
+CONTEXT_KEYS = ("title", "section")  # metadata shown with the chunk (embedded, and to the LLM)
+MIN_SECTION_CHARS = 300  # headings closer together than this name one span instead of cutting tiny ones
+
+
+def sections(page: Page, outline: Outline) -> list[tuple[str, str]]:
+    """A page cut at its headings into (text, section) spans; the outline carries headings across pages.
+    A heading within MIN_SECTION_CHARS of its span's start does not cut: it renames the span."""
+    cuts: list[list[Any]] = [[0, outline.section()]]
+    for offset, depth, heading in page.headings:
+        outline.enter(depth, heading)
+        if offset - cuts[-1][0] >= MIN_SECTION_CHARS:
+            cuts.append([offset, outline.section()])
+        else:
+            cuts[-1][1] = outline.section()
+    ends = [start for start, _ in cuts[1:]] + [len(page.text)]
+    spans = [(page.text[start:end].strip(), section) for (start, section), end in zip(cuts, ends)]
+    return [(text, section) for text, section in spans if text]
+
+
 @lru_cache(maxsize=4)
 def _splitter(chunking_json: str, embedding_json: str) -> Any:
     from llama_index.core.node_parser import SentenceSplitter, TokenTextSplitter
@@ -89,27 +109,30 @@ def prepare(path: Path, name: str, sha256: str, config: RagctlConfig) -> Prepare
     except Unreadable as exc:
         return Prepared(name, exc.outcome, exc.reason)
     key = ingest_key(sha256, config)
-    # The title, when chunking.context is on, is the one metadata key llama-index puts into the embedded
-    # and LLM-shown text ("title: ...\n\n<chunk>"); the splitter sizes chunks with it counted.
+    # The title (chunking.context) and the section (chunking.sections) are the metadata keys llama-index puts
+    # into the embedded and LLM-shown text ("title: ...\nsection: ...\n\n<chunk>"); the splitter sizes
+    # chunks with them counted, so a chunk is never cut short at embed time.
     title = doc.title[: config.chunking.chunk_size] if config.chunking.context else ""
     documents = []
+    outline = Outline()
     for page in doc.pages:
-        meta: dict[str, Any] = {"file": name}
-        if page.number is not None:
-            meta["page"] = page.number
-        doc_id = f"{name}#p{page.number}" if page.number is not None else name
-        hidden = list(meta)
-        if title:
-            meta["title"] = title
-        documents.append(
-            Document(
-                id_=doc_id,
-                text=page.text,
-                metadata=meta,
-                excluded_embed_metadata_keys=hidden,
-                excluded_llm_metadata_keys=hidden,
+        spans = sections(page, outline) if config.chunking.sections else [(page.text, "")]
+        for number, (text, section) in enumerate(spans):
+            meta: dict[str, Any] = {"file": name}
+            if page.number is not None:
+                meta["page"] = page.number
+            doc_id = f"{name}#p{page.number}" if page.number is not None else name
+            hidden = list(meta)
+            meta.update({k: v for k, v in (("title", title), ("section", section)) if v})
+            documents.append(
+                Document(
+                    id_=f"{doc_id}#s{number}" if number else doc_id,
+                    text=text,
+                    metadata=meta,
+                    excluded_embed_metadata_keys=hidden,
+                    excluded_llm_metadata_keys=hidden,
+                )
             )
-        )
     splitter = _splitter(config.chunking.model_dump_json(), config.embedding.model_dump_json())
     with contextlib.redirect_stdout(io.StringIO()):  # llama-index prints when a title nears the chunk size
         nodes = splitter.get_nodes_from_documents(documents)
@@ -117,7 +140,7 @@ def prepare(path: Path, name: str, sha256: str, config: RagctlConfig) -> Prepare
     for index, node in enumerate(nodes):
         node.id_ = hashlib.sha256(f"{name}|{key}|{index}".encode()).hexdigest()[:32]
         node.metadata.update(sha256=sha256, ingest_key=key, chunk_index=index, chunk_count=len(nodes))
-        hidden = [k for k in node.metadata if k != "title"]
+        hidden = [k for k in node.metadata if k not in CONTEXT_KEYS]
         node.excluded_embed_metadata_keys = hidden
         node.excluded_llm_metadata_keys = hidden
         metadata = node_to_metadata_dict(node, remove_text=True, flat_metadata=True)
