@@ -116,21 +116,18 @@ def prepare(path: Path, name: str, sha256: str, config: RagctlConfig) -> Prepare
     documents = []
     outline = Outline()
     for page in doc.pages:
+        where: dict[str, Any] = {"file": name, **({"page": page.number} if page.number is not None else {})}
+        doc_id = f"{name}#p{page.number}" if page.number is not None else name
         spans = sections(page, outline) if config.chunking.sections else [(page.text, "")]
         for number, (text, section) in enumerate(spans):
-            meta: dict[str, Any] = {"file": name}
-            if page.number is not None:
-                meta["page"] = page.number
-            doc_id = f"{name}#p{page.number}" if page.number is not None else name
-            hidden = list(meta)
-            meta.update({k: v for k, v in (("title", title), ("section", section)) if v})
+            shown = {k: v for k, v in (("title", title), ("section", section)) if v}
             documents.append(
                 Document(
                     id_=f"{doc_id}#s{number}" if number else doc_id,
                     text=text,
-                    metadata=meta,
-                    excluded_embed_metadata_keys=hidden,
-                    excluded_llm_metadata_keys=hidden,
+                    metadata={**where, **shown},
+                    excluded_embed_metadata_keys=list(where),
+                    excluded_llm_metadata_keys=list(where),
                 )
             )
     splitter = _splitter(config.chunking.model_dump_json(), config.embedding.model_dump_json())
