@@ -3,28 +3,15 @@
 Built from the chain config stored in the MLflow model; packaged model files are resolved here, at load
 time, so no path of the machine that logged the model is baked into it. The index location can be
 overridden when loading: RAGCTL_CHROMA_PATH (embedded) or RAGCTL_CHROMA_HOST/RAGCTL_CHROMA_PORT (server),
-or `mlflow.pyfunc.load_model(uri, model_config={"vector_store": {...}})`.
+see components/vector_stores.py, or `mlflow.pyfunc.load_model(uri, model_config={"vector_store": {...}})`.
 """
 
 from __future__ import annotations
 
-import os
 import re
 from typing import Any
 
-from ragctl.config.model import EmbeddingConfig, LLMConfig, PromptConfig, RetrievalConfig, VectorStoreConfig
-
-
-def vector_store_config(raw: dict[str, Any]) -> VectorStoreConfig:
-    """The stored vector-store settings with the RAGCTL_CHROMA_* environment overrides applied."""
-    settings = dict(raw)
-    if os.environ.get("RAGCTL_CHROMA_PATH"):
-        settings.update(mode="persistent", path=os.environ["RAGCTL_CHROMA_PATH"])
-    if os.environ.get("RAGCTL_CHROMA_HOST"):
-        settings.update(mode="http", host=os.environ["RAGCTL_CHROMA_HOST"])
-    if os.environ.get("RAGCTL_CHROMA_PORT"):
-        settings.update(port=int(os.environ["RAGCTL_CHROMA_PORT"]))
-    return VectorStoreConfig.model_validate(settings)
+from ragctl.config.model import EmbeddingConfig, LLMConfig, PromptConfig, RetrievalConfig
 
 
 def _words(text: str) -> str:
@@ -49,13 +36,13 @@ class RagEngine:
         from llama_index.core.response_synthesizers import ResponseMode
 
         from ragctl.components import create
-        from ragctl.components.vector_stores import open_collection
+        from ragctl.components.vector_stores import open_collection, with_overrides
         from ragctl.env import apply_offline_defaults
         from ragctl.retrieval import Retriever
 
         apply_offline_defaults()
         embed = create("embedding", EmbeddingConfig.model_validate(chain_config["embedding"]))
-        collection = open_collection(vector_store_config(chain_config["vector_store"]))
+        collection = open_collection(with_overrides(chain_config["vector_store"]))
         template = PromptTemplate(
             PromptConfig.model_validate(chain_config["prompt"]).template,
             template_var_mappings={"context_str": "context", "query_str": "question"},
@@ -80,12 +67,12 @@ class RagEngine:
                 nodes = hits.nodes
                 if tracing.enabled():
                     retrieval.set_outputs(tracing.documents(nodes))
-                    retrieval.set_attributes({tracing.SIMILARITY: hits.best_similarity, "ragctl.files": hits.files})
+                    retrieval.set_attributes({tracing.SIMILARITY: hits.best_similarity, tracing.FILES: hits.files})
             floor = self.retrieval.min_score
             citation = None
             if floor is not None and (hits.best_similarity is None or hits.best_similarity < floor):
                 answer = self.retrieval.abstain_answer  # weak evidence: decline rather than guess
-                root.set_attribute("ragctl.abstained", True)
+                root.set_attribute(tracing.ABSTAINED, True)
             else:
                 response: Any = self.synthesizer.synthesize(question, nodes)  # a Response: streaming is off
                 answer = str(response.response or "").strip()

@@ -14,7 +14,10 @@ from contextlib import contextmanager
 from typing import Any
 
 TOKEN_USAGE = "mlflow.chat.tokenUsage"  # mlflow.tracing.constant.SpanAttributeKey.CHAT_USAGE
+# ragctl's span attributes (run and version tags live in records/tags.py).
 SIMILARITY = "ragctl.best_similarity"  # on the RETRIEVER span: what retrieval.min_score abstains on
+FILES = "ragctl.files"  # on the RETRIEVER span: the files the title filter restricted the search to
+ABSTAINED = "ragctl.abstained"  # on the CHAIN span: the chain declined without calling the LLM
 
 
 def enabled() -> bool:

@@ -7,9 +7,9 @@ import pytest
 from ragctl.chain import questions_of
 from ragctl.components import create
 from ragctl.components.llms import resolve_gguf
+from ragctl.components.vector_stores import with_overrides
 from ragctl.config.model import EmbeddingConfig, LLMConfig
 from ragctl.errors import ConfigError
-from ragctl.rag import vector_store_config
 
 
 def test_unknown_component_type_suggests_the_closest() -> None:
@@ -56,9 +56,9 @@ def test_chain_accepts_the_usual_input_shapes() -> None:
 def test_chroma_location_can_be_overridden_at_load_time(monkeypatch: pytest.MonkeyPatch) -> None:
     stored = {"mode": "persistent", "path": ".ragctl/chroma", "collection": "docs"}
     monkeypatch.setenv("RAGCTL_CHROMA_PATH", "/srv/index")
-    assert vector_store_config(stored).path == "/srv/index"
+    assert with_overrides(stored).path == "/srv/index"
     monkeypatch.delenv("RAGCTL_CHROMA_PATH")
     monkeypatch.setenv("RAGCTL_CHROMA_HOST", "chroma.internal")
     monkeypatch.setenv("RAGCTL_CHROMA_PORT", "8123")
-    over = vector_store_config(stored)
+    over = with_overrides(stored)
     assert (over.mode, over.host, over.port, over.collection) == ("http", "chroma.internal", 8123, "docs")

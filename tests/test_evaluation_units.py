@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from ragctl.config import metrics as names
 from ragctl.config.model import RegressionConfig
 from ragctl.errors import DatasetError
-from ragctl.evaluation import aggregate, answers, datasets, gates, names, retrieval, statistics
+from ragctl.evaluation import aggregate, answers, datasets, gates, retrieval, statistics
 from ragctl.evaluation.harness import Row
 
 DATA = Path(__file__).parent / "data"
@@ -54,10 +55,10 @@ def test_answer_metrics() -> None:
 
 
 def test_thresholds_with_explicit_comparisons() -> None:
-    assert gates.parse("hit_rate@5", ">= 0.8") == (">=", 0.8)
-    assert gates.parse("latency_p95", 10) == ("<=", 10.0) and gates.parse("mrr", 0.5) == (">=", 0.5)
+    assert names.parse_threshold("hit_rate@5", ">= 0.8") == (">=", 0.8)
+    assert names.parse_threshold("latency_p95", 10) == ("<=", 10.0) and names.parse_threshold("mrr", 0.5) == (">=", 0.5)
     with pytest.raises(ValueError, match="not a comparison"):
-        gates.parse("mrr", "at least 0.5")
+        names.parse_threshold("mrr", "at least 0.5")
     checked = {
         g.metric: g.passed
         for g in gates.check(
@@ -147,7 +148,7 @@ def test_statistics_flag_a_real_drop_and_not_noise() -> None:
 
 
 def _result():  # type: ignore[no-untyped-def]
-    from ragctl.stages.evaluate import EvalResult, Scored
+    from ragctl.evaluation.result import EvalResult, Scored
 
     rows = _rows([{"token_f1": 1.0, "hit_rate@3": 1.0}, {"token_f1": 0.0, "hit_rate@3": 0.0}])
     rows[1].question, rows[1].answer = "Who <b>won</b>?", "nobody & no one"

@@ -55,6 +55,35 @@ def chunk_ids(state: Path, collection: str = "test-docs") -> list[str]:
     return chromadb.PersistentClient(str(state / "chroma")).get_collection(collection).get(include=[])["ids"]
 
 
+@pytest.mark.e2e
+def test_odd_names_ingest_and_a_link_out_of_the_folder_is_refused(corpus: Path, project: Path) -> None:
+    """A name in another encoding used to stop every ingest of the collection (UnicodeEncodeError in the
+    manifest); brackets were eaten by the terminal's markup; a link out of the folder was followed."""
+    with open(os.fsencode(corpus) + b"/caf\xe9.txt", "w") as latin1:  # a name in Latin-1, not UTF-8
+        latin1.write("The cafe opens at seven in the morning every day.")
+    (corpus / "notes [draft].txt").write_text("Draft notes about the Norman conquest of England in 1066.")
+    (project / "secret.txt").write_text("a private file elsewhere on the machine")
+    (corpus / "elsewhere [link].txt").symlink_to(project / "secret.txt")
+    code, first = ingest()
+    assert code == 0, first
+    outcome = {f["file"]: (f["status"], f["outcome"]) for f in first["files"]}
+    assert outcome["caf\\xe9.txt"] == ("added", "ok") and outcome["notes [draft].txt"] == ("added", "ok")
+    assert outcome["elsewhere [link].txt"] == ("failed", "unsupported")
+    assert "private file" not in json.dumps(first)
+    again = CliRunner().invoke(app, ["ingest", "--config", "ragctl.yaml"])
+    assert again.exit_code == 0, again.output
+    assert "elsewhere [link].txt" in again.output and "follow_symlinks" in flat(again.output)
+    code, third = ingest()
+    assert statuses(third) == {
+        "caf\\xe9.txt": "unchanged",
+        "notes [draft].txt": "unchanged",
+        "elsewhere [link].txt": "failed",
+        "normans.pdf": "unchanged",
+        "normans_crusades_and_arts.txt": "unchanged",
+    }
+
+
+@pytest.mark.e2e
 def test_changed_deleted_and_added_files_are_reported(corpus: Path) -> None:
     code, first = ingest()
     assert code == 0 and statuses(first) == {"normans.pdf": "added", "normans_crusades_and_arts.txt": "added"}
@@ -83,6 +112,7 @@ def test_changed_deleted_and_added_files_are_reported(corpus: Path) -> None:
     assert metrics["files_deleted"] == 1 and metrics["chunks_added"] == summary["chunks"]["added"]
 
 
+@pytest.mark.e2e
 def test_nothing_changed_reads_the_manifest_not_the_files(corpus: Path) -> None:
     ingest()
     code, again = ingest()
@@ -90,6 +120,7 @@ def test_nothing_changed_reads_the_manifest_not_the_files(corpus: Path) -> None:
     assert again["summary"]["chunks"]["added"] == 0 and again["summary"]["pages"] == 0
 
 
+@pytest.mark.e2e
 def test_dry_run_plans_and_writes_nothing(corpus: Path) -> None:
     code, plan = ingest("--dry-run")
     assert code == 0 and plan["dry_run"] is True and plan["run_id"] is None
@@ -103,6 +134,7 @@ def test_dry_run_plans_and_writes_nothing(corpus: Path) -> None:
     assert sorted(chunk_ids(corpus.parent / "state")) == before
 
 
+@pytest.mark.e2e
 def test_changed_chunking_refuses_to_mix_vectors_until_rebuild(corpus: Path) -> None:
     _, first = ingest()
     result = CliRunner().invoke(app, ["ingest", "-c", "ragctl.yaml", "--set", "chunking.chunk_size=100"])
@@ -113,6 +145,7 @@ def test_changed_chunking_refuses_to_mix_vectors_until_rebuild(corpus: Path) -> 
     assert rebuilt["chunks_total"] == sum(f["chunks"] for f in rebuilt["files"]) > first["chunks_total"]
 
 
+@pytest.mark.e2e
 def test_outcomes_per_file_and_max_failures(corpus: Path) -> None:
     pdfs.encrypted(corpus / "locked.pdf")
     pdfs.corrupt(corpus / "broken.pdf")
@@ -134,6 +167,7 @@ def test_outcomes_per_file_and_max_failures(corpus: Path) -> None:
     assert "Files that need a look" in result.output and "no password configured" in flat(result.output)
 
 
+@pytest.mark.e2e
 def test_a_file_that_takes_too_long_times_out_and_the_rest_ingest(corpus: Path) -> None:
     shutil.copy(Path(__file__).parent / "data" / "sec10q" / "2023 Q1 MSFT.pdf", corpus / "filing.pdf")
     code, report = ingest("--set", "ingestion.timeout=3")  # the filing takes ~8 s to read here
@@ -143,6 +177,7 @@ def test_a_file_that_takes_too_long_times_out_and_the_rest_ingest(corpus: Path) 
     assert outcome["normans.pdf"] == ("added", "ok") and outcome["normans_crusades_and_arts.txt"] == ("added", "ok")
 
 
+@pytest.mark.e2e
 def test_nothing_readable_exits_3_and_names_each_file(project: Path) -> None:
     docs = project / "bad"
     docs.mkdir()
@@ -153,6 +188,25 @@ def test_nothing_readable_exits_3_and_names_each_file(project: Path) -> None:
     assert "a.pdf" in result.output and "encrypted" in result.output
     assert "b.pdf" in result.output and "none of 2 pages has a text layer" in flat(result.output)
     assert "Traceback" not in result.output
+
+
+def test_a_worker_gets_its_files_settings_and_only_its_passwords() -> None:
+    """What crosses into a worker process: the file, its key, reading and chunking settings, and only the
+    PDF passwords whose pattern matches that file."""
+    import pickle
+
+    from ragctl.config.model import RagctlConfig
+    from ragctl.stages.ingest.work import Keys, job
+
+    config = RagctlConfig.model_validate({"ingestion": {"pdf": {"passwords": {"finance/*.pdf": "a", "hr/*": "b"}}}})
+    keys, digest = Keys.of(config), "0" * 64
+    q3 = job(Path("finance/q3.pdf"), "finance/q3.pdf", digest, keys.ingest_key(digest), config)
+    assert {k: v.get_secret_value() for k, v in q3.reading.pdf.passwords.items()} == {"finance/*.pdf": "a"}
+    assert job(Path("notes.txt"), "notes.txt", digest, q3.key, config).reading.pdf.passwords == {}
+    assert set(vars(q3)) == {"path", "name", "sha256", "key", "reading", "chunking", "embedding", "refused"}
+    assert pickle.loads(pickle.dumps(q3)) == q3
+    changed = RagctlConfig.model_validate({"chunking": {"chunk_size": 100}})
+    assert Keys.of(changed).ingest_key(digest) != q3.key == Keys.of(config).ingest_key(digest)
 
 
 def test_missing_input_folder_exits_3(project: Path) -> None:
@@ -205,6 +259,7 @@ def _wait_for(condition, proc: subprocess.Popen[str], seconds: float = 180) -> N
         time.sleep(0.05)
 
 
+@pytest.mark.e2e
 def test_kill_9_mid_ingest_then_rerun_equals_one_clean_ingest(corpus: Path, project: Path) -> None:
     _big_corpus(corpus, project / "sample_docs")
     state = project / "state"
@@ -232,6 +287,7 @@ def test_kill_9_mid_ingest_then_rerun_equals_one_clean_ingest(corpus: Path, proj
     assert sorted(ids) == sorted(chunk_ids(project / "clean")), "same chunks, no orphans of deleted files"
 
 
+@pytest.mark.e2e
 def test_a_second_ingest_into_the_same_collection_stops_or_waits(corpus: Path, project: Path) -> None:
     _big_corpus(corpus, project / "sample_docs", copies=3)
     first = _spawn(project)
@@ -247,6 +303,7 @@ def test_a_second_ingest_into_the_same_collection_stops_or_waits(corpus: Path, p
     assert set(statuses(json.loads(out)).values()) == {"unchanged"}
 
 
+@pytest.mark.e2e
 def test_pdf_password_from_the_environment_never_reaches_mlflow(
     corpus: Path, project: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -1,5 +1,6 @@
 """The whole lifecycle through the real stack: pypdf, the packaged MiniLM, Chroma, MLflow on SQLite and
-Gemma 3 270M via llama.cpp. Tests run in file order and share one project folder."""
+Gemma 3 270M via llama.cpp. A module fixture builds it once (ingest -> assemble -> evaluate -> register ->
+promote); each test reads it, or changes it only in ways it undoes, so tests run alone or in any order."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import threading
 import time
 import urllib.request
 from collections.abc import Iterator
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -22,14 +24,38 @@ from typer.testing import CliRunner
 
 from ragctl.cli.app import app
 from tests import pdfs, servers
-from tests.conftest import SAMPLE_DOCS
+from tests.conftest import SAMPLE_DOCS, require
 
 pytestmark = pytest.mark.e2e
 MODEL = "ragctl-e2e-chain"
 
 
+@dataclass
+class Lifecycle:
+    """The project folder and each stage's --json result, as the fixture ran them."""
+
+    root: Path
+    commit: str  # the project's git HEAD when it was assembled
+    ingest: dict
+    assemble: dict
+    evaluate: dict
+    register: dict
+    promote: dict
+
+    @property
+    def model_uri(self) -> str:
+        return str(self.assemble["model_uri"])
+
+
+def _git_init(root: Path) -> str:
+    git = ["git", "-c", "user.name=e2e", "-c", "user.email=e2e@example.com", "-C", str(root)]
+    subprocess.run([*git, "init", "-q"], check=True)
+    subprocess.run([*git, "commit", "-q", "--allow-empty", "-m", "e2e project"], check=True)
+    return subprocess.run([*git, "rev-parse", "HEAD"], check=True, capture_output=True, text=True).stdout.strip()
+
+
 @pytest.fixture(scope="module")
-def project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+def lifecycle(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lifecycle]:
     root = tmp_path_factory.mktemp("project")
     docs = root / "docs"
     shutil.copytree(SAMPLE_DOCS, docs, ignore=shutil.ignore_patterns("README.md", "LICENSE"))
@@ -45,9 +71,31 @@ evaluation: {{dataset: docs/qa.jsonl, thresholds: {{hit_rate: 0.8, mrr: 0.6, tok
 registry: {{model_name: {MODEL}}}
 """
     )
+    commit = _git_init(root)
+    reports = [
+        f"--{kind}={root / 'reports' / name}"
+        for kind, name in (("junit", "eval.xml"), ("report", "eval.html"), ("summary", "eval.md"))
+    ]
     with pytest.MonkeyPatch.context() as mp:
+        for var in ("MLFLOW_TRACKING_URI", "RAGCTL_CONFIG", "RAGCTL_CHROMA_PATH", "RAGCTL_CHROMA_HOST"):
+            mp.delenv(var, raising=False)
         mp.chdir(root)
-        yield root
+        yield Lifecycle(
+            root,
+            commit,
+            ingest=ragctl("ingest"),
+            assemble=ragctl("assemble"),
+            evaluate=ragctl("evaluate", *reports),
+            register=ragctl("register"),
+            promote=ragctl("promote", "--alias", "champion", "--version", "1", "--reason", "e2e"),
+        )
+
+
+@pytest.fixture
+def project(lifecycle: Lifecycle, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The lifecycle's folder as the working directory."""
+    monkeypatch.chdir(lifecycle.root)
+    return lifecycle.root
 
 
 def invoke(*args: str):  # type: ignore[no-untyped-def]
@@ -74,8 +122,8 @@ def chroma(project: Path):  # type: ignore[no-untyped-def]
     return chromadb.PersistentClient(str(project / "state" / "chroma")).get_collection("e2e")
 
 
-def test_ingest_reports_bad_files_and_ingests_the_rest(project: Path) -> None:
-    result = ragctl("ingest")
+def test_ingest_reports_bad_files_and_ingests_the_rest(lifecycle: Lifecycle) -> None:
+    project, result = lifecycle.root, lifecycle.ingest
     status = {f["file"]: f for f in result["files"]}
     assert (status["broken.pdf"]["status"], status["broken.pdf"]["outcome"]) == ("failed", "corrupt")
     assert (status["locked.pdf"]["status"], status["locked.pdf"]["outcome"]) == ("failed", "encrypted")
@@ -107,15 +155,15 @@ def test_reingest_is_idempotent_and_resumes_an_interrupted_file(project: Path) -
     assert len(set(chroma(project).get()["ids"])) == before
 
 
-def test_assemble_logs_a_model_from_code_without_machine_paths(project: Path) -> None:
-    result = ragctl("assemble")
+def test_assemble_logs_a_model_from_code_without_machine_paths(lifecycle: Lifecycle) -> None:
+    project, result = lifecycle.root, lifecycle.assemble
     run = client(project).get_run(result["run_id"])
     assert run.data.tags["ragctl.ingest_run_id"] == result["ingest_run_id"] != "none"
     assert run.data.params["temperature"] == "0.0" and run.data.params["top_k"] == "3"
     assert "{question}" in run.data.params["prompt.template"]
     # The prompt is a versioned MLflow prompt, linked to the model, and the chain carries its text.
     assert run.data.tags["ragctl.prompt_uri"] == f"prompts:/{MODEL}-prompt/1"
-    assert run.data.tags.get("mlflow.source.git.commit") or not (Path.cwd() / ".git").exists()
+    assert run.data.tags["mlflow.source.git.commit"] == lifecycle.commit, "the project's commit, not ragctl's"
     import mlflow
 
     local = Path(mlflow.artifacts.download_artifacts(result["model_uri"]))
@@ -126,13 +174,12 @@ def test_assemble_logs_a_model_from_code_without_machine_paths(project: Path) ->
     assert "xllamacpp==" in (local / "requirements.txt").read_text()
 
 
-def test_evaluate_gate_fails_with_exit_code_1_and_calibrates_abstention(project: Path) -> None:
+def test_evaluate_gate_fails_with_exit_code_1_and_calibrates_abstention(project: Path, lifecycle: Lifecycle) -> None:
     mixed = project / "mixed.jsonl"
     first = (project / "docs" / "qa.jsonl").read_text().splitlines()[0]
     mixed.write_text(f'{first}\n{{"question": "What is the boiling point of mercury on Mars?", "answerable": false}}\n')
-    report = ragctl(
-        "evaluate", "--set", f"evaluation.dataset={mixed}", "--set", "evaluation.thresholds.hit_rate=1.01", code=1
-    )
+    only = ["--model-uri", lifecycle.model_uri, "--set", f"evaluation.dataset={mixed}"]
+    report = ragctl("evaluate", *only, "--set", "evaluation.thresholds.hit_rate=1.01", code=1)
     assert report["passed"] is False and report["questions"] == 2
     # Each question's best retrieval similarity is read from its trace; with answerable and unanswerable
     # items, evaluate suggests the retrieval.min_score that tells them apart.
@@ -142,17 +189,9 @@ def test_evaluate_gate_fails_with_exit_code_1_and_calibrates_abstention(project:
     assert 0 <= report["metrics"]["citation_hit"] <= 1
 
 
-def test_evaluate_passes_through_mlflow_genai_with_traces_and_reports(project: Path) -> None:
+def test_evaluate_passes_through_mlflow_genai_with_traces_and_reports(lifecycle: Lifecycle) -> None:
+    project, report = lifecycle.root, lifecycle.evaluate
     out = project / "reports"
-    report = ragctl(
-        "evaluate",
-        "--junit",
-        str(out / "eval.xml"),
-        "--report",
-        str(out / "eval.html"),
-        "--summary",
-        str(out / "eval.md"),
-    )
     assert report["passed"] is True, report
     assert report["questions"] == 29 and not report["invalid"]
     metrics = report["metrics"]
@@ -167,7 +206,9 @@ def test_evaluate_passes_through_mlflow_genai_with_traces_and_reports(project: P
     assert run.data.tags["ragctl.eval_passed"] == "true" and run.data.metrics["hit_rate_at_3"] == metrics["hit_rate@3"]
     assert run.inputs.dataset_inputs, "the QA set is the run's input"
     model_id = report["model_uri"].removeprefix("models:/")
-    linked = {m.key: m.value for m in mlflow.get_logged_model(model_id).metrics or []}
+    # Other evaluations of the same chain log on its LoggedModel too: this run's figures, by run id.
+    logged = mlflow.get_logged_model(model_id).metrics or []
+    linked = {m.key: m.value for m in logged if m.run_id == report["run_id"]}
     assert linked["hit_rate"] == metrics["hit_rate"]
     # One trace per question, linked to the run and the LoggedModel, with ragctl's scores as assessments.
     traces = mlflow.search_traces(locations=[run.info.experiment_id], run_id=report["run_id"], return_type="list")
@@ -192,9 +233,8 @@ def test_evaluate_passes_through_mlflow_genai_with_traces_and_reports(project: P
         Path(a.path).name for a in mlflow_client.list_artifacts(report["run_id"], "eval")
     }
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    if chromium is None and not os.environ.get("CI"):
-        pytest.skip("chromium is not installed (.ci/run installs it)")
-    assert chromium, "CI installs chromium (.ci/run)"
+    require(chromium, "chromium (renders the HTML report)")
+    assert chromium
     dom = subprocess.run(
         [
             chromium,
@@ -213,8 +253,8 @@ def test_evaluate_passes_through_mlflow_genai_with_traces_and_reports(project: P
     assert "Worst questions" in dom
 
 
-def test_register_and_promote_under_gates(project: Path) -> None:
-    registered = ragctl("register")
+def test_register_and_promote_under_gates(project: Path, lifecycle: Lifecycle) -> None:
+    registered = lifecycle.register
     tags = registered["tags"]
     assert registered["version"] == "1" and tags["ragctl.eval_passed"] == "true"
     assert tags["ragctl.ingest_run_id"] not in ("", "none") and tags["ragctl.assemble_run_id"]
@@ -232,7 +272,7 @@ def test_register_and_promote_under_gates(project: Path) -> None:
     assert mlflow.get_logged_model(registered["model_uri"].removeprefix("models:/")).name == MODEL
     refused = invoke("promote", "--version", "99")
     assert refused.exit_code == 1 and "no version 99" in refused.output
-    promoted = ragctl("promote", "--alias", "champion", "--version", "1", "--reason", "e2e")
+    promoted = lifecycle.promote
     assert (promoted["previous"], promoted["version"]) == (None, "1")
     assert str(client(project).get_model_version_by_alias(MODEL, "champion").version) == "1"
     params = client(project).get_run(promoted["run_id"]).data.params
@@ -252,8 +292,9 @@ def test_register_and_promote_under_gates(project: Path) -> None:
     assert (
         found["evaluations"][0]["run_id"] == tags["ragctl.eval_run_id"] and found["evaluations"][0]["passed"] == "true"
     )
-    assert [(m["alias"], m["reason"]) for m in found["promotions"]] == [("champion", "e2e")]
-    (listed,) = ragctl("models")
+    first = [m for m in found["promotions"] if m["run_id"] == promoted["run_id"]]
+    assert [(m["alias"], m["reason"], m["from_version"]) for m in first] == [("champion", "e2e", None)]
+    listed = next(v for v in ragctl("models") if v["version"] == "1")
     assert listed["aliases"] == ["champion"] and listed["collection_digest"] == tags["ragctl.collection_digest"]
     assert "complexity_theory.pdf" in invoke("lineage").output, "the tree names the source files"
 
@@ -365,7 +406,7 @@ def test_query_and_status(project: Path) -> None:
     assert all(status["last_runs"][s] for s in ("ingest", "assemble", "evaluate", "register", "promote"))
 
 
-def test_dataset_generate_writes_a_seeded_qa_set_from_the_collection(project: Path) -> None:
+def test_dataset_generate_writes_a_seeded_qa_set_from_the_collection(project: Path, lifecycle: Lifecycle) -> None:
     from ragctl.evaluation import answers, datasets
 
     out = project / "qa.generated.jsonl"
@@ -391,12 +432,21 @@ def test_dataset_generate_writes_a_seeded_qa_set_from_the_collection(project: Pa
     assert runs[0].info.status == "FINISHED" and runs[0].data.metrics["generate.items"] == len(result["items"])
     ragctl("dataset", "generate", "--n", "2", "--seed", "3", "-o", str(project / "again.jsonl"), *budget)
     assert (project / "again.jsonl").read_bytes() == out.read_bytes(), "same seed, same chunks, same questions"
-    report = ragctl("evaluate", "--set", f"evaluation.dataset={out}", "--set", "evaluation.thresholds={}")
+    chain = ["--model-uri", lifecycle.model_uri]
+    report = ragctl("evaluate", *chain, "--set", f"evaluation.dataset={out}", "--set", "evaluation.thresholds={}")
     assert report["questions"] == len(generated.items) and "hit_rate" in report["metrics"]
 
 
-def test_baseline_reuses_its_results_and_does_not_flag_the_same_chain(project: Path) -> None:
-    report = ragctl("evaluate", "--baseline", "champion")
+def test_baseline_reuses_its_results_and_does_not_flag_the_same_chain(
+    project: Path, lifecycle: Lifecycle, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ragctl.stages import evaluate
+
+    loaded: list[str] = []
+    load = evaluate._load
+    monkeypatch.setattr(evaluate, "_load", lambda session, uri: loaded.append(uri) or load(session, uri))
+    report = ragctl("evaluate", "--model-uri", lifecycle.model_uri, "--baseline", "champion")
+    assert loaded == [lifecycle.model_uri], "the baseline's logged rows are reused without loading the baseline"
     assert report["passed"] is True, report
     assert report["baseline"]["reused"] is True, "champion's own evaluation matches model, data and collection"
     compared = {c["metric"]: c for c in report["comparisons"]}
@@ -405,6 +455,13 @@ def test_baseline_reuses_its_results_and_does_not_flag_the_same_chain(project: P
 
 
 def test_baseline_catches_a_degraded_chain(project: Path) -> None:
+    try:
+        _degraded_chain_is_caught_registered_forced_and_rolled_back(project)
+    finally:  # champion back on version 1 even if an assertion failed midway: other tests serve it
+        client(project).set_registered_model_alias(MODEL, "champion", "1")
+
+
+def _degraded_chain_is_caught_registered_forced_and_rolled_back(project: Path) -> None:
     degraded = ragctl("assemble", "--set", "retrieval.top_k=1")
     junit = project / "reports" / "degraded.xml"
     result = invoke("evaluate", "--json", "--baseline", "champion", "--junit", str(junit))
@@ -474,7 +531,7 @@ def test_openai_compatible_endpoint_and_the_key_never_reaches_mlflow(
 
 
 def test_judge_through_a_real_endpoint_counts_unmeasured_verdicts(
-    project: Path, llama_server: tuple[str, str], monkeypatch: pytest.MonkeyPatch
+    project: Path, lifecycle: Lifecycle, llama_server: tuple[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     api_base, key = llama_server
     monkeypatch.setenv("RAGCTL_JUDGE_KEY", key)
@@ -482,8 +539,9 @@ def test_judge_through_a_real_endpoint_counts_unmeasured_verdicts(
         f"evaluation.judge={{api_base: '{api_base}', model: gemma, api_key_env: RAGCTL_JUDGE_KEY, "
         "metrics: [groundedness, correctness], max_unmeasured: 1.0}"
     )
-    # Only the unmeasured budget gates here: the chain under test is the degraded one the baseline test left.
-    report = ragctl("evaluate", "--limit", "2", "--set", judge, "--set", "evaluation.thresholds={}")
+    # Only the unmeasured budget gates here: what is under test is the judge's plumbing, not the chain.
+    chain = ["--model-uri", lifecycle.model_uri]
+    report = ragctl("evaluate", *chain, "--limit", "2", "--set", judge, "--set", "evaluation.thresholds={}")
     gates = {g["metric"]: g for g in report["gates"]}
     for metric in ("groundedness", "correctness"):
         measured = report["metrics"].get(metric)
@@ -505,13 +563,13 @@ class _GarbageJudge(BaseHTTPRequestHandler):
         pass
 
 
-def test_a_garbage_judge_is_unmeasured_and_fails_the_budget(project: Path) -> None:
+def test_a_garbage_judge_is_unmeasured_and_fails_the_budget(project: Path, lifecycle: Lifecycle) -> None:
     server = ThreadingHTTPServer(("127.0.0.1", 0), _GarbageJudge)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         api_base = f"http://127.0.0.1:{server.server_address[1]}/v1"
         judge = f"evaluation.judge={{api_base: '{api_base}', model: x, metrics: [relevance], max_unmeasured: 0.5}}"
-        result = invoke("evaluate", "--json", "--limit", "2", "--set", judge)
+        result = invoke("evaluate", "--json", "--model-uri", lifecycle.model_uri, "--limit", "2", "--set", judge)
     finally:
         server.shutdown()
     assert result.exit_code == 1, result.output

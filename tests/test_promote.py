@@ -19,7 +19,7 @@ def _eval_run(values: list[float]) -> str:
     """A finished evaluation run with per-question rows, as `ragctl evaluate` logs them."""
     import mlflow
 
-    from ragctl.evaluation.baseline import ROWS_ARTIFACT
+    from ragctl.records.evaluations import ROWS_ARTIFACT
 
     rows = [
         {
@@ -49,7 +49,7 @@ def registry(project: Path) -> Path:
 
     from ragctl.components.vector_stores import chroma_client
     from ragctl.config.model import VectorStoreConfig
-    from ragctl.stages.ingest.manifest import Manifest
+    from ragctl.records.manifest import Manifest
 
     config = project / "ragctl.yaml"
     config.write_text(
@@ -155,12 +155,38 @@ def test_unknown_alias_or_version_is_refused(registry: Path) -> None:
 def test_logged_model_id_resolves_every_models_uri_form(registry: Path) -> None:
     import mlflow
 
-    from ragctl.tracking import logged_model_id
+    from ragctl.config.load import load_config
+    from ragctl.records.models import logged_model_id
+    from ragctl.session import Session
 
+    session = Session(load_config(registry))
     model_id = mlflow.MlflowClient().get_model_version(NAME, "1").source.removeprefix("models:/")
     mlflow.MlflowClient().set_registered_model_alias(NAME, "champion", "1")
     assert model_id.startswith("m-")
-    assert logged_model_id(f"models:/{model_id}") == model_id
-    assert logged_model_id(f"models:/{NAME}/1") == model_id
-    assert logged_model_id(f"models:/{NAME}@champion") == model_id
-    assert logged_model_id("runs:/abc/chain") is None
+    assert logged_model_id(session, f"models:/{model_id}") == model_id
+    assert logged_model_id(session, f"models:/{NAME}/1") == model_id
+    assert logged_model_id(session, f"models:/{NAME}@champion") == model_id
+    assert logged_model_id(session, "runs:/abc/chain") is None
+    assert logged_model_id(session, f"models:/{NAME}@no-such-alias") is None
+
+
+def test_a_quote_in_an_alias_is_searched_for_not_parsed(registry: Path) -> None:
+    assert cli(registry, "history", "--alias", "it's") == []
+    assert cli(registry, "history", "--alias", 'say "hi"') == []
+    both = CliRunner().invoke(app, ["history", "--alias", 'it\'s "x"', "--config", str(registry)])
+    assert both.exit_code == 2 and "both quote characters" in both.output
+
+
+def test_one_parser_for_every_model_reference() -> None:
+    from ragctl.errors import UsageError
+    from ragctl.records.models import ModelRef, parse
+
+    assert parse("models:/m-abc123") == ModelRef("models:/m-abc123", model_id="m-abc123")
+    assert parse("models:/chain/3") == ModelRef("models:/chain/3", name="chain", version="3")
+    aliased = "models:/team.chain@champion"
+    assert parse(aliased) == ModelRef(aliased, "team.chain", alias="champion")
+    assert parse("runs:/abc/chain") == ModelRef("runs:/abc/chain")
+    assert parse("7", "chain") == ModelRef("models:/chain/7", name="chain", version="7")
+    assert parse("challenger", "chain") == ModelRef("models:/chain@challenger", name="chain", alias="challenger")
+    with pytest.raises(UsageError):
+        parse("champion")

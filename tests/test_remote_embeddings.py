@@ -24,6 +24,7 @@ def embedding_server() -> Iterator[tuple[str, str]]:
     del server
 
 
+@pytest.mark.e2e
 def test_ingest_and_query_through_an_embedding_endpoint(
     project: Path, embedding_server: tuple[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -61,16 +61,20 @@ def test_reciprocal_rank_fusion_rewards_agreement() -> None:
     assert fused[0][1] == pytest.approx(1 / 62 + 1 / 61)
 
 
-def test_chunk_context_is_embedded_but_not_stored() -> None:
-    from ragctl.stages.ingest.work import prepare
+def prepare_file(path: Path, config: RagctlConfig):  # type: ignore[no-untyped-def]
+    """One file through the worker's function, as ingest hands it over (a Job with its key)."""
+    from ragctl.stages.ingest.work import Keys, job, prepare
 
-    with_context = prepare(SAMPLE / "normans.pdf", "normans.pdf", "0" * 64, RagctlConfig())
+    digest = "0" * 64
+    return prepare(job(path, path.name, digest, Keys.of(config).ingest_key(digest), config))
+
+
+def test_chunk_context_is_embedded_but_not_stored() -> None:
+    with_context = prepare_file(SAMPLE / "normans.pdf", RagctlConfig())
     chunk = with_context.chunks[3]
     assert chunk.embed_text == f"title: The Normans\n\n{chunk.text}"
     assert chunk.metadata["title"] == "The Normans"
-    plain = prepare(
-        SAMPLE / "normans.pdf", "normans.pdf", "0" * 64, RagctlConfig.model_validate({"chunking": {"context": False}})
-    )
+    plain = prepare_file(SAMPLE / "normans.pdf", RagctlConfig.model_validate({"chunking": {"context": False}}))
     assert all(c.embed_text == c.text and "title" not in c.metadata for c in plain.chunks)
     assert chunk.id not in {c.id for c in plain.chunks}  # another kind of vectors: other ids
 
@@ -112,7 +116,6 @@ def test_headings_are_found_on_extracted_lines_and_placed_in_the_cleaned_text() 
 
 def test_sections_cut_pages_at_headings_and_carry_the_heading_path(tmp_path: Path) -> None:
     """Through the real reader and splitter: a Markdown file and an HTML file with headings."""
-    from ragctl.stages.ingest.work import prepare
 
     body = "Sentences about the topic at hand keep going for a while here. " * 8
     (tmp_path / "guide.md").write_text(
@@ -120,7 +123,7 @@ def test_sections_cut_pages_at_headings_and_carry_the_heading_path(tmp_path: Pat
         f"## Restores\n\nA restore takes four hours. {body}\n"
     )
     config = RagctlConfig.model_validate({"chunking": {"sections": True}})
-    prepared = prepare(tmp_path / "guide.md", "guide.md", "0" * 64, config)
+    prepared = prepare_file(tmp_path / "guide.md", config)
     sections = [c.metadata["section"] for c in prepared.chunks]
     assert sections[0] == "Operations guide" and "Operations guide > Restores" in sections
     restore = next(c for c in prepared.chunks if "four hours" in c.text)
@@ -130,9 +133,9 @@ def test_sections_cut_pages_at_headings_and_carry_the_heading_path(tmp_path: Pat
         f"<html><body><h1>Release notes</h1><p>{body}</p><h2>Known Issues</h2><p>The exporter drops empty "
         f"rows on Windows. {body}</p></body></html>"
     )
-    html = prepare(tmp_path / "page.html", "page.html", "0" * 64, config)
+    html = prepare_file(tmp_path / "page.html", config)
     assert next(c for c in html.chunks if "drops empty" in c.text).metadata["section"] == "Known Issues"
-    off = prepare(tmp_path / "guide.md", "guide.md", "0" * 64, RagctlConfig())
+    off = prepare_file(tmp_path / "guide.md", RagctlConfig())
     assert all("section" not in c.metadata for c in off.chunks)
 
 
@@ -196,6 +199,7 @@ def test_a_question_naming_a_document_retrieves_from_it(collection, embed) -> No
     assert hits.files == []  # names no document: nothing is filtered
 
 
+@pytest.mark.e2e
 def test_the_chain_abstains_on_weak_evidence_without_calling_the_llm(store: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     from ragctl.rag import RagEngine
 
@@ -233,6 +237,7 @@ def test_abstention_threshold_separates_what_it_can() -> None:
     assert calibrate([(0.8, True), (0.1, True)]) is None  # needs both kinds
 
 
+@pytest.mark.e2e
 def test_rerank_endpoint_orders_the_fused_candidates(collection, embed, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """Against llama.cpp's server in rank-pooling mode on loopback (the packaged Gemma: the plumbing, not a
     good reranker), with its key from the environment."""
@@ -272,6 +277,7 @@ def test_yes_no_margin_and_both_logprob_shapes() -> None:
         RetrievalConfig.model_validate({"rerank": {"model": "bge"}})
 
 
+@pytest.mark.e2e
 def test_rerank_with_the_chains_llm(collection, embed, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """The packaged Gemma (in-process) judges each fused candidate; the order follows its Yes/No log-odds.
     The same call through llama.cpp's HTTP server returns the same log-probabilities."""

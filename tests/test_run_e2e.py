@@ -38,3 +38,8 @@ def test_run_skips_what_did_not_change(project: Path) -> None:
     assert failing.exit_code == 1 and "not registered" in " ".join(failing.output.split())
     steps = " ".join(failing.output.split())
     assert "assemble skipped" in steps and "evaluate ran" in steps
+    scripted = CliRunner().invoke(app, ["run", "--json", *FAST, "--set", "evaluation.thresholds.hit_rate=1.01"])
+    assert scripted.exit_code == 1, scripted.output
+    stopped = json.loads(scripted.stdout)  # a script still learns which stage ran, skipped or stopped
+    assert stopped["passed"] is False and stopped["version"] is None
+    assert statuses(stopped) == {"ingest": "skipped", "assemble": "skipped", "evaluate": "skipped"}

@@ -24,6 +24,7 @@ from typer.testing import CliRunner
 
 from ragctl.cli.app import app
 from tests import servers
+from tests.conftest import require
 
 BIN = Path(sys.executable).parent
 
@@ -77,8 +78,7 @@ def postgres_url() -> Iterator[str]:
     """A throwaway PostgreSQL cluster on loopback (as the `postgres` user when the tests run as root: the
     server refuses root; its folder sits in /tmp, which that user can reach)."""
     initdb, pg_ctl = _postgres_bin("initdb"), _postgres_bin("pg_ctl")
-    if not (initdb and pg_ctl):
-        pytest.skip("PostgreSQL is not installed (.ci/run installs Debian's postgresql)")
+    require(initdb and pg_ctl, "PostgreSQL (Debian's postgresql: initdb, pg_ctl)")
     root = Path(tempfile.mkdtemp(prefix="ragctl-postgres-"))
     data, port = root / "data", _free_port()
     as_user: list[str] = []
@@ -133,6 +133,7 @@ def endpoints(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
     del llm, emb
 
 
+@pytest.mark.e2e
 def test_the_team_lifecycle_on_real_servers(
     project: Path, chroma_port: int, mlflow_port: int, endpoints: list[str]
 ) -> None:

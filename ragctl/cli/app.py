@@ -10,7 +10,7 @@ from typer._click.core import Context as ClickContext  # typer 0.29 vendors clic
 from typer.core import TyperGroup
 
 from ragctl import __version__
-from ragctl.errors import RagctlError
+from ragctl.errors import EXIT_CODES, RagctlError
 
 
 class _Group(TyperGroup):
@@ -31,8 +31,7 @@ app = typer.Typer(
     cls=_Group,
     name="ragctl",
     help="From a folder of documents to a versioned, evaluated and promoted RAG chain, tracked in MLflow.\n\n"
-    "Exit codes: 0 ok, 1 quality gate failed or promotion refused, 2 usage or config error, "
-    "3 bad input data, 4 an external service failed.",
+    "Exit codes: " + "; ".join(f"{code} {meaning}" for code, meaning in EXIT_CODES.items()) + ".",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,

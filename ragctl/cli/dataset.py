@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from ragctl.cli.options import ConfigOpt, JsonOpt, SetOpt, context, load
+from ragctl.cli.options import ConfigOpt, JsonOpt, SetOpt, session
 
 app = typer.Typer(help="Evaluation QA sets: generate one from the collection.", no_args_is_help=True)
 
@@ -29,13 +29,11 @@ def generate(
     """Synthetic QA pairs from the collection's chunks with the configured LLM, each naming its file and page."""
     from ragctl.cli import render
     from ragctl.stages import dataset as stage
-    from ragctl.tracking import run_link
 
-    cfg = load(config, set_)
-    ctx = context(config, json_)
-    result = stage.run(cfg, ctx, n=n, seed=seed, output=output, mlflow_dataset=mlflow_dataset)
+    active = session(config, set_, json_)
+    result = stage.run(active, n=n, seed=seed, output=output, mlflow_dataset=mlflow_dataset)
     if json_:
         render.emit_json(result)
         return
     render.generation_report(result)
-    render.run_footer(run_link(cfg, result.run_id, result.experiment_id))
+    render.run_footer(active.run_link(result.run_id))

@@ -7,17 +7,16 @@ from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
-from ragctl.cli.options import ConfigOpt, JsonOpt, ModelUriOpt, SetOpt, context, load
+from ragctl.cli.options import ConfigOpt, JsonOpt, ModelUriOpt, SetOpt, session
 
 if TYPE_CHECKING:
-    from ragctl.config.model import RagctlConfig
+    from ragctl.session import Session
 
 
-def _footer(cfg: RagctlConfig, run_id: str, experiment_id: str) -> None:
+def _footer(active: Session, run_id: str) -> None:
     from ragctl.cli import render
-    from ragctl.tracking import run_link
 
-    render.run_footer(run_link(cfg, run_id, experiment_id))
+    render.run_footer(active.run_link(run_id))
 
 
 def ingest(
@@ -40,14 +39,14 @@ def ingest(
     from ragctl.errors import DataError
     from ragctl.stages import ingest as stage
 
-    cfg = load(config, set_)
-    result = stage.run(cfg, context(config, json_), dry_run=dry_run, rebuild=rebuild, wait=wait)
+    active = session(config, set_, json_)
+    result = stage.run(active, dry_run=dry_run, rebuild=rebuild, wait=wait)
     if json_:
         render.emit_json(result)
     else:
         render.ingest_report(result)
-        if result.run_id and result.experiment_id:
-            _footer(cfg, result.run_id, result.experiment_id)
+        if result.run_id:
+            _footer(active, result.run_id)
     failed = len(result.failed)
     if failed and failed == len([f for f in result.files if f.status != "deleted"]) and not dry_run:
         raise DataError("no file could be read", "see the reasons above")
@@ -60,8 +59,9 @@ def assemble(config: ConfigOpt = None, set_: SetOpt = None, json_: JsonOpt = Fal
     from ragctl.cli import render
     from ragctl.stages import assemble as stage
 
-    cfg = load(config, set_)
-    result = stage.run(cfg, context(config, json_))
+    active = session(config, set_, json_)
+    cfg = active.config
+    result = stage.run(active)
     if json_:
         render.emit_json(result)
         return
@@ -76,7 +76,7 @@ def assemble(config: ConfigOpt = None, set_: SetOpt = None, json_: JsonOpt = Fal
             "ingest run": result.ingest_run_id or "none",
         },
     )
-    _footer(cfg, result.run_id, result.experiment_id)
+    _footer(active, result.run_id)
 
 
 def evaluate(
@@ -103,18 +103,16 @@ def evaluate(
     from ragctl.errors import GateFailed
     from ragctl.stages import evaluate as stage
 
-    cfg = load(config, set_)
+    active = session(config, set_, json_)
     outputs = stage.Outputs(junit=junit, report=report, summary=summary)
-    result = stage.run(
-        cfg, context(config, json_), model_uri=model_uri, limit=limit, baseline_ref=baseline, outputs=outputs
-    )
+    result = stage.run(active, model_uri=model_uri, limit=limit, baseline_ref=baseline, outputs=outputs)
     if json_:
         from ragctl.evaluation.reports import as_dict
 
         render.emit_json(as_dict(result))
     else:
         render.evaluation_report(result)
-        _footer(cfg, result.run_id, result.experiment_id)
+        _footer(active, result.run_id)
     if not result.passed:
         failed = [g.metric for g in result.gates if not g.passed]
         failed += [f"{c.metric} regressed" for c in result.comparisons if c.regression]
@@ -137,14 +135,14 @@ def register(
     from ragctl.cli import render
     from ragctl.stages import register as stage
 
-    cfg = load(config, set_)
-    result = stage.run(cfg, context(config, json_), model_uri=model_uri, allow_unevaluated=allow_unevaluated)
+    active = session(config, set_, json_)
+    result = stage.run(active, model_uri=model_uri, allow_unevaluated=allow_unevaluated)
     if json_:
         render.emit_json(result)
         return
     render.key_values(f"Registered {result.model_name} version {result.version}", result.tags)
     render.out.print(result.description, highlight=False)
-    _footer(cfg, result.run_id, result.experiment_id)
+    _footer(active, result.run_id)
 
 
 def promote(
@@ -177,18 +175,17 @@ def promote(
     from ragctl.errors import UsageError
     from ragctl.stages import promote as stage
 
-    cfg = load(config, set_)
-    ctx = context(config, json_)
+    active = session(config, set_, json_)
     if rollback:
         if version or from_alias:
             raise UsageError("--rollback takes no --version or --from: it returns the alias to its previous holder")
-        result = stage.rollback(cfg, ctx, alias, reason)
+        result = stage.rollback(active, alias, reason)
     else:
         flags = {"evaluation": allow_unevaluated, "collection": allow_collection_change, "regression": allow_regression}
         allow = tuple(gate for gate, on in flags.items() if on)
-        result = stage.run(cfg, ctx, alias, version, from_alias, reason, force, allow)
+        result = stage.run(active, alias, version, from_alias, reason, force, allow)
     if json_:
         render.emit_json(result)
         return
     render.promotion(result)
-    _footer(cfg, result.run_id, result.experiment_id)
+    _footer(active, result.run_id)

@@ -10,7 +10,7 @@ import typer
 
 if TYPE_CHECKING:
     from ragctl.config.model import RagctlConfig
-    from ragctl.stages import StageContext
+    from ragctl.session import Session
 
 # Looked for, in this order, in the working directory when neither --config nor $RAGCTL_CONFIG is given.
 DISCOVERED = (Path("ragctl.yaml"), Path("configs/default.yaml"))
@@ -45,21 +45,15 @@ def config_paths(paths: list[Path] | None) -> list[Path]:
     return [next(p for p in DISCOVERED if p.is_file())] if any(p.is_file() for p in DISCOVERED) else []
 
 
-def config_path(paths: list[Path] | None) -> Path | None:
-    """The last (winning) config file, if any."""
-    found = config_paths(paths)
-    return found[-1] if found else None
-
-
 def load(paths: list[Path] | None, overrides: list[str] | None) -> RagctlConfig:
     from ragctl.config.load import load_config
 
     return load_config(config_paths(paths), overrides)
 
 
-def context(paths: list[Path] | None, json_: bool) -> StageContext:
-    """The stage context: the winning config file, and progress bars unless --json."""
+def session(paths: list[Path] | None, overrides: list[str] | None, json_: bool) -> Session:
+    """The command's session: the layered config, and progress bars unless --json."""
     from ragctl.cli import render
-    from ragctl.stages import StageContext
+    from ragctl.session import Session
 
-    return StageContext(config_path(paths), render.reporter(json_))
+    return Session(load(paths, overrides), render.reporter(json_))

@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from ragctl.cli.options import ConfigOpt, JsonOpt, SetOpt, context, load
+from ragctl.cli.options import ConfigOpt, JsonOpt, SetOpt, session
 
 
 def init(
@@ -25,14 +25,15 @@ def init(
         render.emit_json(result)
         return
     for path in result.written:
-        render.out.print(f"wrote {path}", highlight=False)
+        render.out.print(f"wrote {path}", highlight=False, markup=False)
     for path in result.kept:
-        render.out.print(f"kept {path} (exists)", highlight=False)
+        render.out.print(f"kept {path} (exists)", highlight=False, markup=False)
     where = "" if directory == Path(".") else f"cd {directory} && "
     render.out.print(
         f"Next: put your documents in {docs}/, then {where}ragctl ingest && ragctl assemble; "
         "write questions into qa.jsonl (or `ragctl dataset generate`) and run ragctl evaluate.",
         highlight=False,
+        markup=False,
     )
 
 
@@ -50,18 +51,22 @@ def run(
     from ragctl.cli import render
     from ragctl.stages import pipeline as stage
 
-    cfg = load(config, set_)
-    ctx = context(config, json_)
+    active = session(config, set_, json_)
 
     def show(step: stage.Step) -> None:
         if not json_:
             mark = "[green]ran[/green]" if step.status == "ran" else "[dim]skipped[/dim]"
-            render.err.print(f"{step.stage:<9} {mark}  {step.why}", highlight=False)
+            render.err.print(f"{step.stage:<9} {mark}  {render.esc(step.why)}", highlight=False)
 
-    result = stage.run(cfg, ctx, promote, force, reason, on_step=show)
+    result = stage.run(active, promote, force, reason, on_step=show)
+    refused = stage.refusal(result)
     if json_:
         render.emit_json(result)
-        return
-    rows = [[s.stage, s.status, s.why, s.run_id or ""] for s in result.steps]
-    render.table("ragctl run", ["stage", "", "why", "run"], rows)
-    render.out.print(f"{cfg.registry.model_name} version {result.version}: {result.model_uri}", highlight=False)
+    else:
+        rows = [[s.stage, s.status, s.why, s.run_id or ""] for s in result.steps]
+        render.table("ragctl run", ["stage", "", "why", "run"], rows)
+        if not refused:
+            name = active.config.registry.model_name
+            render.out.print(f"{name} version {result.version}: {result.model_uri}", highlight=False, markup=False)
+    if refused:
+        raise refused

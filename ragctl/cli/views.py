@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from ragctl.cli.options import ConfigOpt, JsonOpt, ModelUriOpt, SetOpt, load
+from ragctl.cli.options import ConfigOpt, JsonOpt, ModelUriOpt, SetOpt, load, session
 
 
 def query(
@@ -20,23 +20,22 @@ def query(
     from ragctl.cli import render
     from ragctl.stages import inspect
 
-    cfg = load(config, set_)
-    with render.reporter(json_).task("Loading the chain and answering", total=None):
-        result = inspect.query(cfg, question, model_uri)
+    active = session(config, set_, json_)
+    with active.reporter.task("Loading the chain and answering", total=None):
+        result = inspect.query(active, question, model_uri)
     if json_:
         render.emit_json(result)
         return
     cited = result.get("citation") or {}
-    where = (
-        f"  [dim]({cited['file']}{', page ' + str(cited['page']) if cited.get('page') else ''})[/dim]" if cited else ""
-    )
-    render.out.print(
-        f"[bold]Q:[/bold] {question}\n[bold]A:[/bold] {result['answer'] or '(no answer)'}{where}", highlight=False
-    )
+    esc = render.esc
+    page = f", page {cited['page']}" if cited.get("page") else ""
+    where = f"  [dim]({esc(str(cited['file']))}{page})[/dim]" if cited else ""
+    answer = esc(result["answer"] or "(no answer)")
+    render.out.print(f"[bold]Q:[/bold] {esc(question)}\n[bold]A:[/bold] {answer}{where}", highlight=False)
     rows = [[s["file"], s.get("page") or "", f"{s['score']:.3f}"] for s in result["sources"]]
     render.table(f"Sources ({result['model_uri']})", ["file", "page", "score"], rows)
     if result.get("trace_id"):
-        render.out.print(f"MLflow trace: {result['trace_id']}", highlight=False)
+        render.out.print(f"MLflow trace: {result['trace_id']}", highlight=False, markup=False)
 
 
 def status(config: ConfigOpt = None, set_: SetOpt = None, json_: JsonOpt = False) -> None:
@@ -44,7 +43,7 @@ def status(config: ConfigOpt = None, set_: SetOpt = None, json_: JsonOpt = False
     from ragctl.cli import render
     from ragctl.stages import inspect
 
-    result = inspect.status(load(config, set_))
+    result = inspect.status(session(config, set_, json_))
     if json_:
         render.emit_json(result)
         return
@@ -87,9 +86,9 @@ def history(
 ) -> None:
     """Every move of an alias: when, promote or rollback, from, to, who, why, overrides, the run."""
     from ragctl.cli import render
-    from ragctl.stages.promote import history as records
+    from ragctl.records.moves import moves as alias_moves
 
-    moves = records.moves(load(config, set_), alias)
+    moves = alias_moves(session(config, set_, json_), alias)
     if json_:
         render.emit_json(moves)
     else:
@@ -99,14 +98,14 @@ def history(
 def models(config: ConfigOpt = None, set_: SetOpt = None, json_: JsonOpt = False) -> None:
     """The registered versions with their aliases, evaluation metrics and collection fingerprint."""
     from ragctl.cli import render
-    from ragctl.stages.promote import history as records
+    from ragctl.records.moves import versions
 
-    cfg = load(config, set_)
-    rows = records.versions(cfg)
+    active = session(config, set_, json_)
+    rows = versions(active)
     if json_:
         render.emit_json(rows)
     else:
-        render.versions(cfg.registry.model_name, rows, ("hit_rate", "mrr", "token_f1", "latency_p95"))
+        render.versions(active.config.registry.model_name, rows, ("hit_rate", "mrr", "token_f1", "latency_p95"))
 
 
 def lineage(
@@ -121,7 +120,7 @@ def lineage(
     from ragctl.cli import render
     from ragctl.stages import lineage as stage
 
-    found = stage.trace(load(config, set_), model)
+    found = stage.trace(session(config, set_, json_), model)
     if json_:
         render.emit_json(found)
     else:

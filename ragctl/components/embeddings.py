@@ -36,13 +36,31 @@ def load_tokenizer(config: EmbeddingConfig) -> Any:
     return tokenizer
 
 
+# A word the vocabulary cannot split (WordPiece gives up past 100 characters: one [UNK]) counts as one token
+# per this many characters, so a chunk stays bounded whatever the text: a 5 MB run of letters or digits
+# is cut like any other text instead of passing as one token.
+UNKNOWN_WORD_CHARS = 8
+
+
 def token_counter(config: EmbeddingConfig) -> Callable[[str], list[int]]:
-    """Text -> token ids without special tokens: the unit chunk sizes are measured in. Endpoint models
-    are sized with the bundled MiniLM tokenizer (a WordPiece count close to most BERT-style models)."""
-    tokenizer = load_tokenizer(config if config.type == "onnx-minilm" else EmbeddingConfig())
+    """Text -> token ids without special tokens: the unit chunk sizes are measured in, never truncated.
+    Endpoint models are sized with the bundled MiniLM tokenizer (a WordPiece count close to most BERT-style
+    models)."""
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_file(str(tokenizer_path(config if config.type == "onnx-minilm" else EmbeddingConfig())))
+    tokenizer.no_truncation()
+    tokenizer.no_padding()
+    unknown = tokenizer.token_to_id("[UNK]")
 
     def count(text: str) -> list[int]:
-        return tokenizer.encode(text, add_special_tokens=False).ids
+        encoding = tokenizer.encode(text, add_special_tokens=False)
+        if unknown is None or unknown not in encoding.ids:
+            return list(encoding.ids)
+        ids: list[int] = []
+        for token, (start, end) in zip(encoding.ids, encoding.offsets):
+            ids += [token] * (max(1, -(-(end - start) // UNKNOWN_WORD_CHARS)) if token == unknown else 1)
+        return ids
 
     return count
 

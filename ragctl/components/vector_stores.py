@@ -1,12 +1,31 @@
-"""Chroma, embedded (`PersistentClient`) or a server (`HttpClient`): the choice is `vector_store.mode`."""
+"""Chroma, embedded (`PersistentClient`) or a server (`HttpClient`): the choice is `vector_store.mode`.
+
+The collection a command works on is `vector_store` with the RAGCTL_CHROMA_PATH (embedded) or
+RAGCTL_CHROMA_HOST/RAGCTL_CHROMA_PORT (server) overrides applied: the same for a loaded chain, evaluate's
+collection digest and promote's collection gate.
+"""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
 from ragctl.config.model import VectorStoreConfig
 from ragctl.errors import DataError, ServiceError
+
+
+def with_overrides(settings: VectorStoreConfig | dict[str, Any]) -> VectorStoreConfig:
+    """The vector-store settings (a config section, or the dict a logged chain stores) with the
+    RAGCTL_CHROMA_* environment overrides applied."""
+    values = settings.model_dump() if isinstance(settings, VectorStoreConfig) else dict(settings)
+    if os.environ.get("RAGCTL_CHROMA_PATH"):
+        values.update(mode="persistent", path=os.environ["RAGCTL_CHROMA_PATH"])
+    if os.environ.get("RAGCTL_CHROMA_HOST"):
+        values.update(mode="http", host=os.environ["RAGCTL_CHROMA_HOST"])
+    if os.environ.get("RAGCTL_CHROMA_PORT"):
+        values.update(port=int(os.environ["RAGCTL_CHROMA_PORT"]))
+    return VectorStoreConfig.model_validate(values)
 
 
 def chroma_client(config: VectorStoreConfig) -> Any:
@@ -31,9 +50,11 @@ def describe(config: VectorStoreConfig) -> str:
     return f"chroma {config.mode} {where} / {config.collection}"
 
 
-def open_collection(config: VectorStoreConfig, create: bool = False, metadata: dict | None = None) -> Any:
+def open_collection(
+    config: VectorStoreConfig, create: bool = False, metadata: dict | None = None, client: Any = None
+) -> Any:
     """The configured collection; with create=False a missing one is a clear error, not an empty index."""
-    client = chroma_client(config)
+    client = client or chroma_client(config)
     if create:
         return client.get_or_create_collection(config.collection, metadata={"hnsw:space": "cosine", **(metadata or {})})
     try:

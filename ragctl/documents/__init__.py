@@ -8,6 +8,7 @@ unsupported, too-large, timeout.
 from __future__ import annotations
 
 from ragctl.documents.discover import SUFFIXES, SourceFile, discover, sha256
-from ragctl.documents.read import PARSER_VERSION, Document, Page, Unreadable, read
+from ragctl.documents.read import PARSER_VERSION, read
+from ragctl.documents.types import Document, Page, Unreadable
 
 __all__ = ["PARSER_VERSION", "SUFFIXES", "Document", "Page", "SourceFile", "Unreadable", "discover", "read", "sha256"]

@@ -22,7 +22,23 @@ SUFFIXES = {
 @dataclass(frozen=True)
 class SourceFile:
     path: Path
-    name: str  # stable id: the path relative to the configured root it was found under (posix)
+    name: str  # stable id: the path relative to the configured root it was found under (posix, valid UTF-8)
+    refused: str = ""  # why it is not to be read (a symbolic link out of its folder), else ""
+
+
+def display_name(relative: Path) -> str:
+    """A file's name as ragctl records it: the relative posix path, with bytes that are not UTF-8 (a name
+    from another encoding) written as \\xNN, so the name can be stored, shown and searched for."""
+    return relative.as_posix().encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+def _escapes(path: Path, root: Path) -> bool:
+    """Whether the file, followed through its links, lies outside the folder it was found under."""
+    try:
+        path.resolve().relative_to(root.resolve())
+    except ValueError:
+        return True
+    return False
 
 
 def discover(config: IngestionConfig) -> list[SourceFile]:
@@ -39,10 +55,16 @@ def discover(config: IngestionConfig) -> list[SourceFile]:
             candidates = sorted(p for p in match.rglob("*") if p.is_file()) if match.is_dir() else [match]
             root = match if match.is_dir() else match.parent
             for path in candidates:
-                name = path.relative_to(root).as_posix()
+                name = display_name(path.relative_to(root))
                 wanted = explicit or path.suffix.lower() in suffixes
                 if wanted and not _excluded(name, config.exclude):
-                    found.setdefault(path.resolve(), SourceFile(path, name))
+                    refused = ""
+                    if not config.follow_symlinks and not explicit and _escapes(path, root):
+                        refused = (
+                            f"a symbolic link to {display_name(path.resolve())}, outside {display_name(root)}; "
+                            "set ingestion.follow_symlinks: true to read it"
+                        )
+                    found.setdefault(path.resolve(), SourceFile(path, name, refused))
     if not found:
         raise DataError(f"no {'/'.join(config.formats)} files found under {', '.join(config.paths)}")
     return sorted(found.values(), key=lambda f: f.name)

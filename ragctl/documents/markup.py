@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ragctl.config.model import IngestionConfig
-from ragctl.documents.read import Document, Page, Unreadable
+from ragctl.documents.types import Document, Page, Unreadable
 
 # HTML elements whose text is not document content.
 _NOT_CONTENT = ["script", "style", "noscript", "template", "svg", "nav", "header", "footer", "form"]

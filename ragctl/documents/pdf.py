@@ -5,21 +5,25 @@ from __future__ import annotations
 
 import fnmatch
 import logging
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from ragctl.config.model import IngestionConfig
-from ragctl.documents.read import Document, Page, Unreadable
+from ragctl.documents.types import Document, Page, Unreadable
+
+T = TypeVar("T")
+
+
+def passwords_matching(name: str, passwords: Mapping[str, T]) -> dict[str, T]:
+    """The entries of `ingestion.pdf.passwords` whose glob matches the file's relative path or its file name."""
+    base = Path(name).name
+    return {p: s for p, s in passwords.items() if fnmatch.fnmatch(name, p) or fnmatch.fnmatch(base, p)}
 
 
 def passwords_for(name: str, config: IngestionConfig) -> list[str]:
-    """The configured passwords whose glob matches the file's relative path or its file name."""
-    base = Path(name).name
-    return [
-        secret.get_secret_value()
-        for pattern, secret in config.pdf.passwords.items()
-        if fnmatch.fnmatch(name, pattern) or fnmatch.fnmatch(base, pattern)
-    ]
+    """The configured passwords for this file, to try in order."""
+    return [secret.get_secret_value() for secret in passwords_matching(name, config.pdf.passwords).values()]
 
 
 def _decrypt(reader: Any, name: str, config: IngestionConfig) -> None:

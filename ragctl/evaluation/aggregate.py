@@ -6,7 +6,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-from ragctl.evaluation import names
+from ragctl.config import metrics
 
 # Per-question timing values (scorers.timing) and the run-level percentiles made of them.
 _PERCENTILES = {"latency": "latency", "retrieval_seconds": "retrieval", "generation_seconds": "generation"}
@@ -21,9 +21,9 @@ def percentile(values: Sequence[float], q: float) -> float | None:
 def per_question(rows: Sequence[Any], name: str, top_k: int) -> dict[str, float]:
     """Question id -> its value of a metric; a retrieval metric without @k is taken at the chain's top_k,
     latencies are the per-question seconds."""
-    base, k = names.split(name)
+    base, k = metrics.split(name)
     key = name
-    if names.is_retrieval(base) and k is None:
+    if metrics.is_retrieval(base) and k is None:
         key = f"{base}@{top_k}"
     elif base.startswith("latency"):
         key = "latency"
@@ -48,7 +48,7 @@ def summarize(rows: Sequence[Any], top_k: int) -> dict[str, float]:
                     out[f"{_PERCENTILES[name]}_p{q}"] = value
         else:
             out[name] = sum(values) / len(values)
-    for base in [level + r for level in names.LEVELS for r in names.RETRIEVAL]:
+    for base in [level + r for level in metrics.LEVELS for r in metrics.RETRIEVAL]:
         if f"{base}@{top_k}" in out:
             out[base] = out[f"{base}@{top_k}"]
     return out

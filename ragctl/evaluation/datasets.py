@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ragctl.digests import digest
 from ragctl.errors import DatasetError
 
 MAX_LISTED = 10
@@ -42,8 +43,7 @@ class Dataset:
 
     @property
     def digest(self) -> str:
-        rows = [asdict(i) | {"where": "", "invalid": ""} for i in self.items]
-        return hashlib.sha256(json.dumps(rows, sort_keys=True).encode()).hexdigest()[:16]
+        return digest([asdict(i) | {"where": "", "invalid": ""} for i in self.items])
 
     @property
     def valid(self) -> list[Item]:

@@ -2,30 +2,12 @@
 
 from __future__ import annotations
 
-import operator
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from ragctl.evaluation import names
-
-if TYPE_CHECKING:
-    from ragctl.config.model import JudgeConfig
-
-_OPS = {">=": operator.ge, "<=": operator.le, ">": operator.gt, "<": operator.lt, "==": operator.eq}
-_BOUND = re.compile(r"^\s*(>=|<=|>|<|==)\s*([-+]?[0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*$")
-
-
-def parse(name: str, spec: str | float) -> tuple[str, float]:
-    """A threshold -> (comparison, bound). A bare number means ">=" for a higher-is-better metric, else "<="."""
-    names.split(name)  # raises ValueError naming the known metrics
-    if isinstance(spec, (int, float)) and not isinstance(spec, bool):
-        return (">=" if names.higher_is_better(name) else "<="), float(spec)
-    match = _BOUND.match(str(spec))
-    if not match:
-        raise ValueError(f'{name}: {spec!r} is not a comparison; write e.g. ">= 0.8" or "<= 10"')
-    return match[1], float(match[2])
+from ragctl.config.metrics import OPS, parse_threshold
+from ragctl.config.model import JudgeConfig
 
 
 @dataclass
@@ -37,7 +19,7 @@ class Gate:
 
     @property
     def passed(self) -> bool:
-        return self.value is not None and bool(_OPS[self.op](self.value, self.bound))
+        return self.value is not None and bool(OPS[self.op](self.value, self.bound))
 
     @property
     def condition(self) -> str:
@@ -47,7 +29,7 @@ class Gate:
 def check(values: Mapping[str, float | None], thresholds: Mapping[str, str | float]) -> list[Gate]:
     gates = []
     for name, spec in thresholds.items():
-        op, bound = parse(name, spec)
+        op, bound = parse_threshold(name, spec)
         gates.append(Gate(name, op, bound, values.get(name)))
     return gates
 

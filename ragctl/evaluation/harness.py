@@ -13,8 +13,9 @@ from ragctl.config.model import RagctlConfig
 from ragctl.errors import RagctlError
 from ragctl.evaluation import scorers
 from ragctl.evaluation.datasets import Dataset, Item
-from ragctl.stages import Advance
+from ragctl.progress import Advance
 
+# On each record handed to mlflow.genai.evaluate: joins its result row back to the QA item.
 ITEM_TAG = "ragctl.item"
 _VERDICTS = {"yes": 1.0, "no": 0.0, "true": 1.0, "false": 0.0}
 

@@ -1,7 +1,7 @@
 """ragctl's metrics as MLflow GenAI scorers, so every per-question value is an assessment on the question's
 trace (what the UI's Traces and Evaluation runs views show) and aggregates are logged by MLflow itself.
 
-Feedback names are MLflow keys (`hit_rate_at_3`); `names.mlflow_key` maps the user-facing `hit_rate@3`.
+Feedback names are MLflow keys (`hit_rate_at_3`); `metrics.mlflow_key` maps the user-facing `hit_rate@3`.
 """
 
 from __future__ import annotations
@@ -9,8 +9,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from ragctl.config import metrics
 from ragctl.config.model import EvaluationConfig
-from ragctl.evaluation import answers, names, retrieval
+from ragctl.evaluation import answers, retrieval
 from ragctl.tracing import SIMILARITY, TOKEN_USAGE
 
 JUDGES = {  # config name -> (MLflow judge class, the assessment name it writes)
@@ -23,7 +24,7 @@ JUDGES = {  # config name -> (MLflow judge class, the assessment name it writes)
 def _feedbacks(values: dict[str, float]) -> list[Any]:
     from mlflow.entities import Feedback
 
-    return [Feedback(name=names.mlflow_key(name), value=value) for name, value in values.items()]
+    return [Feedback(name=metrics.mlflow_key(name), value=value) for name, value in values.items()]
 
 
 def _spans(trace: Any, span_type: str) -> list[Any]:

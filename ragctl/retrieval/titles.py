@@ -4,7 +4,6 @@ quarter) that tell documents apart, matched against the question's words."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 
 _WORD = re.compile(r"[a-z0-9]+")
 _ORDINAL_QUARTER = {"first": "q1", "1st": "q1", "second": "q2", "2nd": "q2", "third": "q3", "3rd": "q3"}
@@ -48,7 +47,3 @@ class TitleMatcher:
         overlap = {file: len(asked & found) for file, found in self._terms.items()}
         best = max(overlap.values(), default=0)
         return sorted(f for f, n in overlap.items() if n == best) if best else []
-
-    @property
-    def known(self) -> Iterable[str]:
-        return self._terms

@@ -1,37 +1,7 @@
-"""The lifecycle, one module per stage: ingest -> assemble -> evaluate -> register -> promote.
+"""The lifecycle, one module per stage: ingest -> assemble -> evaluate -> register -> promote, with lineage,
+dataset generation and the read-only views beside them, and `pipeline` (ragctl run) sequencing them.
 
-A stage takes (config, context), returns a typed result, and never prints: progress goes through
-`context.reporter`, results back to the CLI, which renders them.
+A stage takes a Session (ragctl/session.py) and its options, returns a typed result, and never prints:
+progress goes through `session.reporter`, results back to the CLI, which renders them. Stages read and
+write records (ragctl/records/) and never import each other; only `pipeline` calls other stages.
 """
-
-from __future__ import annotations
-
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
-from pathlib import Path
-
-# advance(n=1, label=None, **stats): n more done; label says what is being worked on; stats are running
-# figures to show beside the bar (pages=..., chunks=...).
-Advance = Callable[..., None]
-
-
-def _ignore(n: int = 1, label: str | None = None, **stats: object) -> None:
-    """Progress advance that goes nowhere."""
-
-
-class Reporter:
-    """Progress sink. The default does nothing; the CLI passes one that draws rich progress bars."""
-
-    @contextmanager
-    def task(self, description: str, total: int | None) -> Iterator[Advance]:
-        yield _ignore
-
-    def note(self, message: str) -> None:
-        """A one-line remark about work in progress (e.g. a file that was skipped)."""
-
-
-@dataclass
-class StageContext:
-    config_path: Path | None = None
-    reporter: Reporter = field(default_factory=Reporter)

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-from ragctl.config.model import RagctlConfig, RetrievalConfig
-from ragctl.stages import StageContext
+from ragctl.config.model import RetrievalConfig
+from ragctl.records import tags as t
+from ragctl.session import Session
 
-MODEL_URI_TAG = "ragctl.model_uri"
 EXAMPLE_QUESTION = "What is this collection about?"
 # What the chain needs at load time, pinned to the versions installed where it was assembled.
 RUNTIME_PACKAGES = [
@@ -94,29 +94,28 @@ def retrieval_summary(retrieval: RetrievalConfig) -> str:
     return ", ".join(parts)
 
 
-def run(config: RagctlConfig, ctx: StageContext) -> AssembleResult:
+def run(session: Session) -> AssembleResult:
     import mlflow
     import pandas as pd
 
-    from ragctl import prompt_registry, tracking
-    from ragctl.components.vector_stores import chroma_client, open_collection
-    from ragctl.stages.ingest.manifest import Manifest
+    from ragctl.components.vector_stores import open_collection
+    from ragctl.records import manifest, prompts, runs
 
-    open_collection(config.vector_store)  # fail early and clearly when there is no index yet
-    ingest = tracking.latest_run(config, "ingest", f"tags.`ragctl.collection` = '{config.vector_store.collection}'")
+    config, store = session.config, session.store
+    open_collection(store, client=session.chroma)  # fail early and clearly when there is no index yet
+    ingest = runs.latest(session, "ingest", {t.COLLECTION: store.collection})
     ingest_id = ingest.info.run_id if ingest else None
-    manifest = Manifest.load(chroma_client(config.vector_store), config.vector_store.collection, create=False)
     tags = {
-        "ragctl.collection": config.vector_store.collection,
-        "ragctl.collection_digest": manifest.digest(),
-        "ragctl.ingest_run_id": ingest_id or "none",
+        t.COLLECTION: store.collection,
+        t.COLLECTION_DIGEST: manifest.read(session.chroma, store).digest(),
+        t.INGEST_RUN_ID: ingest_id or t.NONE,
     }
     package_dir = Path(__file__).resolve().parent.parent
-    with tracking.stage_run(config, "assemble", tags) as active:
-        prompt = prompt_registry.resolve(config)
+    with runs.stage_run(session, "assemble", tags) as active:
+        prompt = prompts.resolve(session)
         chain = config.chain_config()
         chain["prompt"]["template"] = prompt.text  # the version's text: an alias move cannot change this chain
-        mlflow.set_tag(prompt_registry.PROMPT_URI_TAG, prompt.uri)
+        mlflow.set_tag(t.PROMPT_URI, prompt.uri)
         mlflow.log_params(
             {
                 "temperature": config.llm.temperature,
@@ -128,7 +127,7 @@ def run(config: RagctlConfig, ctx: StageContext) -> AssembleResult:
             }
         )
         mlflow.log_text(prompt.text, "prompt.txt")
-        with ctx.reporter.task("Logging the chain (loads and test-runs it)", total=None), warnings.catch_warnings():
+        with session.reporter.task("Logging the chain (loads and test-runs it)", total=None), warnings.catch_warnings():
             warnings.simplefilter("ignore")
             info = mlflow.pyfunc.log_model(
                 # The LoggedModel's name: what MLflow's model and "Agent versions" pages show.
@@ -141,7 +140,7 @@ def run(config: RagctlConfig, ctx: StageContext) -> AssembleResult:
                 signature=signature(),
                 input_example=pd.DataFrame({"question": [EXAMPLE_QUESTION]}),
             )
-        mlflow.set_tag(MODEL_URI_TAG, info.model_uri)
+        mlflow.set_tag(t.MODEL_URI, info.model_uri)
         return AssembleResult(
-            active.info.run_id, active.info.experiment_id, info.model_uri, ingest_id, config.vector_store.collection
+            active.info.run_id, active.info.experiment_id, info.model_uri, ingest_id, store.collection
         )

@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ragctl.config.model import RagctlConfig
 from ragctl.errors import DataError
 from ragctl.evaluation import generate
-from ragctl.stages import StageContext
+from ragctl.records import tags as t
+from ragctl.session import Session
 
 STAGE = "dataset"
 FETCH = 16  # chunks read from the store at a time
@@ -47,22 +47,20 @@ def _chunks(collection: Any, ids: list[str]) -> list[generate.Chunk]:
     return [found[i] for i in ids if i in found]
 
 
-def _candidates(config: RagctlConfig) -> tuple[Any, list[tuple[str, dict[str, Any]]], str]:
+def _candidates(session: Session) -> tuple[Any, list[tuple[str, dict[str, Any]]], str]:
     """The collection, its chunks as (id, {file}) from the manifest (not a scan of every chunk), and the
     collection's content digest."""
-    from ragctl.components.vector_stores import chroma_client, open_collection
-    from ragctl.stages.ingest.manifest import Manifest
+    from ragctl.components.vector_stores import open_collection
+    from ragctl.records import manifest
 
-    collection = open_collection(config.vector_store)
-    manifest = Manifest.load(chroma_client(config.vector_store), config.vector_store.collection, create=False)
+    collection = open_collection(session.store, client=session.chroma)
+    found = manifest.read(session.chroma, session.store)
     records = [
-        (chunk_id, {"file": e.file}) for e in manifest.entries.values() if e.state == "ok" for chunk_id in e.chunk_ids
+        (chunk_id, {"file": e.file}) for e in found.entries.values() if e.state == "ok" for chunk_id in e.chunk_ids
     ]
     if not records:
-        raise DataError(
-            f"collection '{config.vector_store.collection}' has no ingested chunks", "run `ragctl ingest` first"
-        )
-    return collection, records, manifest.digest()
+        raise DataError(f"collection '{session.store.collection}' has no ingested chunks", "run `ragctl ingest` first")
+    return collection, records, found.digest()
 
 
 def _write(path: Path, items: list[dict[str, Any]]) -> None:
@@ -88,8 +86,7 @@ def _to_mlflow(name: str, experiment_id: str, items: list[dict[str, Any]]) -> No
 
 
 def run(
-    config: RagctlConfig,
-    ctx: StageContext,
+    session: Session,
     n: int,
     seed: int,
     output: Path,
@@ -97,23 +94,25 @@ def run(
 ) -> GenerateResult:
     import mlflow
 
-    from ragctl import tracing, tracking
+    from ragctl import tracing
     from ragctl.components import create
+    from ragctl.records import runs
 
+    config = session.config
     settings = config.evaluation.generation
     started = time.monotonic()
-    collection, records, digest = _candidates(config)
+    collection, records, digest = _candidates(session)
     order = generate.draw_order(records, seed)[: n * settings.attempts_per_question]
-    with ctx.reporter.task(f"Loading {config.llm.type} {config.llm.model}", total=None):
+    with session.reporter.task(f"Loading {config.llm.type} {config.llm.model}", total=None):
         llm = create("llm", config.llm.model_copy(update={"max_tokens": settings.max_tokens, "stop": generate.STOP}))
-    tags = {"ragctl.collection": config.vector_store.collection, "ragctl.collection_digest": digest}
+    tags = {t.COLLECTION: session.store.collection, t.COLLECTION_DIGEST: digest}
     items: list[dict[str, Any]] = []
     rejected: Counter[str] = Counter()
     seen: set[str] = set()
     attempts = 0
-    with tracking.stage_run(config, STAGE, tags) as active:
+    with runs.stage_run(session, STAGE, tags) as active:
         mlflow.log_params({"generate.n": n, "generate.seed": seed, "generate.output": str(output)})
-        with ctx.reporter.task("Generating questions", total=n) as advance:
+        with session.reporter.task("Generating questions", total=n) as advance:
             for start in range(0, len(order), FETCH):
                 for chunk in _chunks(collection, order[start : start + FETCH]):
                     if len(items) == n:
@@ -159,7 +158,7 @@ def run(
         items=items,
         attempts=attempts,
         rejected=dict(rejected),
-        collection=config.vector_store.collection,
+        collection=session.store.collection,
         collection_digest=digest,
         mlflow_dataset=mlflow_dataset,
         seconds=round(time.monotonic() - started, 2),

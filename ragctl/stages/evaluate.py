@@ -1,99 +1,58 @@
 """evaluate: score a logged chain on a QA set through `mlflow.genai.evaluate`, gate on thresholds, and
 compare it per question with a baseline version. Each scored model is one MLflow run; the steps live in
-ragctl.evaluation."""
+ragctl.evaluation, the records of them in ragctl.records.evaluations."""
 
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass, field
+import tempfile
 from pathlib import Path
 from typing import Any
 
 from ragctl.config.model import RagctlConfig
+from ragctl.digests import digest
 from ragctl.errors import ServiceError, UsageError
-from ragctl.evaluation import aggregate, baseline, datasets, gates, names, statistics
-from ragctl.evaluation.abstention import Calibration, calibrate
-from ragctl.evaluation.harness import Row
-from ragctl.stages import StageContext
-from ragctl.stages.assemble import MODEL_URI_TAG
+from ragctl.evaluation import aggregate, datasets, gates
+from ragctl.evaluation.abstention import calibrate
+from ragctl.evaluation.result import EvalResult, Outputs, Scored
+from ragctl.records import evaluations, models
+from ragctl.records import tags as t
+from ragctl.session import Session
 
-PASSED_TAG = "ragctl.eval_passed"
-
-
-@dataclass
-class Scored:
-    """One model scored on the dataset (fresh, or reused from an earlier run)."""
-
-    run_id: str
-    model_uri: str
-    model_id: str | None
-    top_k: int
-    rows: list[Row]
-    metrics: dict[str, float]
-    invalid: list[dict[str, str]]
-    reused: bool = False
+__all__ = ["EvalResult", "Outputs", "run"]
 
 
-@dataclass
-class Outputs:
-    junit: Path | None = None
-    report: Path | None = None
-    summary: Path | None = None
-
-
-@dataclass
-class EvalResult:
-    run_id: str
-    experiment_id: str
-    model_uri: str
-    dataset: str
-    questions: int
-    metrics: dict[str, float]
-    gates: list[gates.Gate] = field(default_factory=list)
-    comparisons: list[statistics.Comparison] = field(default_factory=list)
-    baseline: Scored | None = None
-    rows: list[Row] = field(default_factory=list)
-    invalid: list[dict[str, str]] = field(default_factory=list)
-    unmeasured: dict[str, int] = field(default_factory=dict)
-    files: dict[str, str] = field(default_factory=dict)
-    # With answerable and unanswerable items: the retrieval.min_score that best tells them apart.
-    abstention: Calibration | None = None
-
-    @property
-    def passed(self) -> bool:
-        return all(g.passed for g in self.gates) and not any(c.regression for c in self.comparisons)
-
-
-def default_model_uri(config: RagctlConfig) -> str:
-    from ragctl import tracking
-
-    assembled = tracking.latest_run(config, "assemble")
-    if assembled is None or MODEL_URI_TAG not in assembled.data.tags:
-        raise UsageError("no assembled chain found in this experiment", "run `ragctl assemble` or pass --model-uri")
-    return assembled.data.tags[MODEL_URI_TAG]
-
-
-def _load(model_uri: str, ctx: StageContext) -> Any:
+def _load(session: Session, model_uri: str) -> Any:
     import mlflow
     from mlflow.exceptions import MlflowException
 
-    with ctx.reporter.task(f"Loading {model_uri}", total=None):
+    with session.reporter.task(f"Loading {model_uri}", total=None):
         try:
             return mlflow.pyfunc.load_model(model_uri)
         except MlflowException as exc:
             raise ServiceError(f"cannot load {model_uri}: {exc.message}", "check --model-uri / --baseline") from None
 
 
-def _collection(chain_config: dict[str, Any]) -> tuple[set[str], str]:
-    """The files in the chain's collection and the collection's content digest (its manifest)."""
-    from ragctl.components.vector_stores import chroma_client
-    from ragctl.rag import vector_store_config
-    from ragctl.stages.ingest.manifest import Manifest
+def _chain_config(model_uri: str) -> dict[str, Any]:
+    """The chain's config from its MLmodel file: enough to decide whether its logged rows can be reused
+    before paying for loading it."""
+    from mlflow.exceptions import MlflowException
 
-    store = vector_store_config(chain_config["vector_store"])
-    manifest = Manifest.load(chroma_client(store), store.collection, create=False)
-    files = {e.file for e in manifest.entries.values() if e.state == "ok"}
-    return files, manifest.digest()
+    try:
+        return models.chain_config(model_uri)
+    except (MlflowException, OSError) as exc:
+        message = getattr(exc, "message", str(exc))
+        raise ServiceError(f"cannot load {model_uri}: {message}", "check --model-uri / --baseline") from None
+
+
+def _collection(session: Session, chain: dict[str, Any]) -> tuple[set[str], str]:
+    """The files in the chain's collection and the collection's content digest (its manifest)."""
+    from ragctl.components.vector_stores import with_overrides
+    from ragctl.records import manifest
+
+    store = with_overrides(chain["vector_store"])
+    found = manifest.read(session.chroma_for(store), store)
+    return found.files(), found.digest()
 
 
 def _settings(config: RagctlConfig, ks: list[int]) -> dict[str, Any]:
@@ -106,88 +65,92 @@ def _settings(config: RagctlConfig, ks: list[int]) -> dict[str, Any]:
     }
 
 
-def score(
-    config: RagctlConfig,
-    ctx: StageContext,
-    experiment_id: str,
-    model_uri: str,
-    dataset: datasets.Dataset,
-    role: str,
-    embed: Any | None,
-) -> Scored:
+def score(session: Session, model_uri: str, dataset: datasets.Dataset, role: str, embed: Any | None) -> Scored:
     """Score one model: reuse a matching earlier evaluation, or run the harness in a new evaluate run."""
     import mlflow
 
-    from ragctl import tracking
     from ragctl.evaluation import harness
+    from ragctl.records import runs
 
-    model = _load(model_uri, ctx)
-    chain = model.model_config
+    config = session.config
+    chain = _chain_config(model_uri)
     top_k = int(chain["retrieval"]["top_k"])
     ks = sorted({k for k in config.evaluation.k if k <= top_k} | {top_k})
-    files, collection_digest = _collection(chain)
+    files, collection_digest = _collection(session, chain)
     data = copy.deepcopy(dataset)
     datasets.mark_missing_sources(data, files)
     invalid = [
         {"id": i.id, "where": i.where, "question": i.question, "reason": i.invalid} for i in data.items if i.invalid
     ]
-    model_id = tracking.logged_model_id(model_uri)
+    model_id = models.logged_model_id(session, model_uri)
     tags = {
-        MODEL_URI_TAG: model_uri,
-        "ragctl.model_id": model_id or "none",
-        "ragctl.role": role,
-        "ragctl.top_k": str(top_k),
-        "ragctl.dataset": dataset.source,
-        "ragctl.dataset_digest": dataset.digest,
-        "ragctl.collection": chain["vector_store"]["collection"],
-        "ragctl.collection_digest": collection_digest,
-        "ragctl.settings_digest": baseline.digest(_settings(config, ks)),
+        t.MODEL_URI: model_uri,
+        t.MODEL_ID: model_id or t.NONE,
+        t.ROLE: role,
+        t.TOP_K: str(top_k),
+        t.DATASET: dataset.source,
+        t.DATASET_DIGEST: dataset.digest,
+        t.COLLECTION: chain["vector_store"]["collection"],
+        t.COLLECTION_DIGEST: collection_digest,
+        t.SETTINGS_DIGEST: digest(_settings(config, ks)),
     }
-    if role == "baseline" and (found := baseline.reusable_rows(experiment_id, tags)):
+    if role == "baseline" and (found := evaluations.reusable(session, tags)):
         run_id, rows = found
         return Scored(run_id, model_uri, model_id, top_k, rows, aggregate.summarize(rows, top_k), invalid, True)
     if not data.valid:
         raise UsageError("no item of the QA set can be scored", f"e.g. {invalid[0]['where']}: {invalid[0]['reason']}")
-    with tracking.stage_run(config, "evaluate", tags) as active:
+    model = _load(session, model_uri)
+    with runs.stage_run(session, "evaluate", tags) as active:
         import pandas as pd
         from mlflow.data.pandas_dataset import from_pandas
 
-        with ctx.reporter.task(f"Evaluating ({role})", total=len(data.valid)) as advance:
+        from ragctl.config.metrics import mlflow_key
+
+        with session.reporter.task(f"Evaluating ({role})", total=len(data.valid)) as advance:
             rows = harness.run(config, model, data, ks, model_id, embed, advance)
         metrics = aggregate.summarize(rows, top_k)
         frame = pd.DataFrame([{"id": i.id, "question": i.question, "answers": i.answers} for i in data.items])
         source = from_pandas(frame.astype(str), name=dataset.name, source=dataset.source, digest=dataset.digest)
         mlflow.log_input(source, context="evaluation")
-        logged = {names.mlflow_key(k): v for k, v in metrics.items()}
+        logged = {mlflow_key(k): v for k, v in metrics.items()}
         logged |= {"questions": len(rows), "invalid_items": len(invalid)}
         mlflow.log_metrics(logged)
         if model_id:  # on the LoggedModel too: MLflow's model views compare chains by these
             mlflow.log_metrics(logged, model_id=model_id, dataset=source)
-        mlflow.log_dict(baseline.rows_document(rows), baseline.ROWS_ARTIFACT)
+        mlflow.log_dict(evaluations.rows_document(rows), evaluations.ROWS_ARTIFACT)
         if invalid:
             mlflow.log_dict({"invalid": invalid}, "eval/invalid_items.json")
         return Scored(active.info.run_id, model_uri, model_id, top_k, rows, metrics, invalid)
 
 
-def compare(config: RagctlConfig, base: Scored, candidate: Scored) -> list[statistics.Comparison]:
-    comparisons = []
-    for metric in config.evaluation.regression.metrics:
-        result = statistics.compare(
-            metric,
-            aggregate.per_question(base.rows, metric, base.top_k),
-            aggregate.per_question(candidate.rows, metric, candidate.top_k),
-            names.is_binary(metric),
-            names.higher_is_better(metric),
-            config.evaluation.regression,
-        )
-        if result:
-            comparisons.append(result)
-    return comparisons
+def _baseline_uri(session: Session, ref: str) -> str:
+    """An alias, a version number or a models:/ URI -> a models:/ URI that exists."""
+    name = session.config.registry.model_name
+    found = models.parse(ref, name)
+    if ref.startswith("models:/") or models.version(session, found) is not None:
+        return found.uri
+    kind = "version" if found.version else "alias"
+    raise UsageError(
+        f"--baseline {ref}: {name} has no {kind} {ref}",
+        "register and promote a chain first, or pass a version number or a models:/ URI",
+    )
+
+
+def configured_baseline(session: Session) -> str | None:
+    """`evaluation.baseline` as a models:/ URI when the version it names exists (none before the first
+    promotion: a new project has nothing to compare with yet)."""
+    ref = session.config.evaluation.baseline
+    if not ref:
+        return None
+    found = models.parse(ref, session.config.registry.model_name)
+    if models.version(session, found) is None:
+        session.reporter.note(f"no {ref} version yet: evaluation.baseline is not compared with")
+        return None
+    return found.uri
 
 
 def run(
-    config: RagctlConfig,
-    ctx: StageContext,
+    session: Session,
     model_uri: str | None = None,
     limit: int | None = None,
     baseline_ref: str | None = None,
@@ -195,18 +158,20 @@ def run(
 ) -> EvalResult:
     import mlflow
 
-    from ragctl import tracking
     from ragctl.components import create
     from ragctl.evaluation import reports
 
+    config = session.config
+    outputs = outputs or Outputs()
+    reports.check(outputs)
     dataset = datasets.load(config.evaluation.dataset, limit or config.evaluation.limit)
-    experiment_id = tracking.setup(config)
-    model_uri = model_uri or default_model_uri(config)
-    base_uri = baseline.resolve(config, baseline_ref) if baseline_ref else None
+    experiment_id = session.experiment_id
+    model_uri = model_uri or models.latest_assembled(session)
+    base_uri = _baseline_uri(session, baseline_ref) if baseline_ref else configured_baseline(session)
     # Loaded once for both models: the embedding model behind semantic similarity.
     embed = create("embedding", config.embedding) if config.evaluation.semantic_similarity else None
-    base = score(config, ctx, experiment_id, base_uri, dataset, "baseline", embed) if base_uri else None
-    candidate = score(config, ctx, experiment_id, model_uri, dataset, "candidate", embed)
+    base = score(session, base_uri, dataset, "baseline", embed) if base_uri else None
+    candidate = score(session, model_uri, dataset, "candidate", embed)
     judge_gates, unmeasured = gates.unmeasured(config.evaluation.judge, candidate.rows)
     result = EvalResult(
         run_id=candidate.run_id,
@@ -216,7 +181,7 @@ def run(
         questions=len(candidate.rows),
         metrics=candidate.metrics,
         gates=gates.check(candidate.metrics, config.evaluation.thresholds) + judge_gates,
-        comparisons=compare(config, base, candidate) if base else [],
+        comparisons=evaluations.compare(config.evaluation.regression, base, candidate) if base else [],
         baseline=base,
         rows=candidate.rows,
         invalid=candidate.invalid,
@@ -229,14 +194,14 @@ def run(
             ]
         ),
     )
-    with mlflow.start_run(run_id=candidate.run_id):
-        written = reports.write_all(result, outputs or Outputs())
-        result.files = {kind: str(path) for kind, path in written.items()}
+    with mlflow.start_run(run_id=candidate.run_id), tempfile.TemporaryDirectory(prefix="ragctl-eval-") as own:
+        written = reports.write_all(result, outputs, Path(own))
+        result.files = {kind: str(path) for kind, path in reports.asked(outputs).items() if kind in written}
         for path in written.values():
             mlflow.log_artifact(str(path), "eval")
         mlflow.log_dict(reports.as_dict(result), "eval/report.json")
         if base:
-            mlflow.set_tag("ragctl.baseline_run_id", base.run_id)
-            mlflow.set_tag("ragctl.baseline_model_uri", base.model_uri)
-        mlflow.set_tag(PASSED_TAG, str(result.passed).lower())
+            mlflow.set_tag(t.BASELINE_RUN_ID, base.run_id)
+            mlflow.set_tag(t.BASELINE_MODEL_URI, base.model_uri)
+        mlflow.set_tag(t.EVAL_PASSED, str(result.passed).lower())
     return result

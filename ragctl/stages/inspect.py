@@ -5,19 +5,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ragctl.config.model import RagctlConfig
+from ragctl.records import models, runs
+from ragctl.session import Session
 
 STAGES = ("ingest", "assemble", "evaluate", "register", "promote")
 
 
-def query(config: RagctlConfig, question: str, model_uri: str | None = None) -> dict[str, Any]:
+def query(session: Session, question: str, model_uri: str | None = None) -> dict[str, Any]:
     import mlflow
 
-    from ragctl import tracking
     from ragctl.errors import UsageError
 
-    tracking.setup(config)
-    uri = model_uri or f"models:/{config.registry.model_name}@champion"
+    _ = session.experiment_id
+    uri = model_uri or f"models:/{session.config.registry.model_name}@champion"
     try:
         model = mlflow.pyfunc.load_model(uri)
     except mlflow.exceptions.MlflowException as exc:
@@ -40,28 +40,19 @@ class Status:
     last_runs: dict[str, dict[str, Any] | None]
 
 
-def status(config: RagctlConfig) -> Status:
-    from mlflow.exceptions import MlflowException
-    from mlflow.tracking import MlflowClient
-
-    from ragctl import tracking
+def status(session: Session) -> Status:
     from ragctl.components.vector_stores import open_collection
     from ragctl.errors import DataError
 
-    tracking.setup(config)
+    config = session.config
+    aliases = models.aliases(session, config.registry.model_name)
     try:
-        aliases = {
-            a: str(v) for a, v in MlflowClient().get_registered_model(config.registry.model_name).aliases.items()
-        }
-    except MlflowException:
-        aliases = {}
-    try:
-        chunks: int | None = open_collection(config.vector_store).count()
+        chunks: int | None = open_collection(session.store, client=session.chroma).count()
     except DataError:
         chunks = None
     last = {}
     for stage in STAGES:
-        found = tracking.latest_run(config, stage)
+        found = runs.latest(session, stage)
         last[stage] = (
             {"run_id": found.info.run_id, "start_time": found.info.start_time, "run_name": found.info.run_name}
             if found
@@ -72,7 +63,7 @@ def status(config: RagctlConfig) -> Status:
         config.project.experiment,
         config.registry.model_name,
         aliases,
-        config.vector_store.collection,
+        session.store.collection,
         chunks,
         last,
     )

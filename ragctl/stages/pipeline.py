@@ -17,12 +17,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ragctl.config.model import RagctlConfig
+from ragctl.digests import digest
 from ragctl.errors import GateFailed
-from ragctl.evaluation.baseline import digest
-from ragctl.stages import StageContext
-
-INPUTS_TAG = "ragctl.inputs_digest"
+from ragctl.records import manifest, models, runs
+from ragctl.records import tags as t
+from ragctl.session import Session
 
 
 @dataclass
@@ -42,42 +41,45 @@ class PipelineResult:
     experiment_id: str | None = None
 
 
-def _collection_digest(config: RagctlConfig) -> str:
-    from ragctl.components.vector_stores import chroma_client
-    from ragctl.stages.ingest.manifest import Manifest
-
-    return Manifest.load(chroma_client(config.vector_store), config.vector_store.collection, create=False).digest()
+def _collection_digest(session: Session) -> str:
+    return manifest.read(session.chroma, session.store).digest()
 
 
-def assemble_inputs(config: RagctlConfig) -> str:
-    from ragctl.prompt_registry import pinned
+def assemble_inputs(session: Session) -> str:
+    from ragctl.records.prompts import pinned
 
-    chain, prompt = config.chain_config(), pinned(config)  # a moved prompt alias is a changed input
-    return digest({"chain": chain, "prompt": prompt, "collection": _collection_digest(config)})
+    chain, prompt = session.config.chain_config(), pinned(session)  # a moved prompt alias is a changed input
+    return digest({"chain": chain, "prompt": prompt, "collection": _collection_digest(session)})
 
 
-def evaluate_inputs(config: RagctlConfig, model_uri: str) -> str:
+def evaluate_inputs(session: Session, model_uri: str) -> str:
     from ragctl.evaluation import datasets
 
+    config = session.config
     dataset = datasets.load(config.evaluation.dataset, config.evaluation.limit)
-    settings = config.evaluation.model_dump(mode="json", exclude={"generation", "workers"})
-    collection = _collection_digest(config)
-    return digest({"model": model_uri, "dataset": dataset.digest, "settings": settings, "collection": collection})
+    settings = config.evaluation.model_dump(mode="json", exclude={"generation", "workers", "baseline"})
+    inputs: dict[str, Any] = {"model": model_uri, "dataset": dataset.digest, "settings": settings}
+    inputs["collection"] = _collection_digest(session)
+    if config.evaluation.baseline:  # the comparison changes when that alias moves: the version is an input
+        held = models.version(session, models.parse(config.evaluation.baseline, config.registry.model_name))
+        inputs["baseline"] = str(held.version) if held else None
+    return digest(inputs)
 
 
-def _ingest_pending(config: RagctlConfig) -> str | None:
+def _ingest_pending(session: Session) -> str | None:
     """Why ingest must run, or None when its plan is empty."""
-    from ragctl import tracking
     from ragctl.documents import discover
     from ragctl.stages.ingest.plan import make_plan
     from ragctl.stages.ingest.store import peek_store
+    from ragctl.stages.ingest.work import Keys
 
-    store = peek_store(config)
+    keys = Keys.of(session.config)
+    store = peek_store(lambda: session.chroma, session.store, session.config, keys)
     if store is None or store.collection is None:
         return "no collection yet"
-    if tracking.latest_run(config, "ingest", f"tags.`ragctl.collection` = '{config.vector_store.collection}'") is None:
+    if runs.latest(session, "ingest", {t.COLLECTION: session.store.collection}) is None:
         return "no finished ingest run"
-    plan = make_plan(discover(config.ingestion), store.manifest, store.collection, config)
+    plan = make_plan(discover(session.config.ingestion), store.manifest, store.collection, keys)
     counts = {"added": len(plan.added), "changed": len(plan.changed), "deleted": len(plan.deleted)}
     counts["repaired"] = len(plan.orphans)
     if any(counts.values()):
@@ -85,107 +87,83 @@ def _ingest_pending(config: RagctlConfig) -> str | None:
     return None
 
 
-def _previous(config: RagctlConfig, stage: str, inputs: str, extra: str = "") -> Any | None:
-    from ragctl import tracking
-
-    return tracking.latest_run(config, stage, f"tags.`{INPUTS_TAG}` = '{inputs}'" + extra)
+def _previous(session: Session, stage: str, inputs: str, role: str | None = None) -> Any | None:
+    return runs.latest(session, stage, {t.INPUTS_DIGEST: inputs, **({t.ROLE: role} if role else {})})
 
 
-def _tag(run_id: str, inputs: str) -> None:
-    from mlflow.tracking import MlflowClient
-
-    MlflowClient().set_tag(run_id, INPUTS_TAG, inputs)
+def refusal(result: PipelineResult) -> GateFailed | None:
+    """Why the pipeline stopped before register, or None when it did not."""
+    if result.passed is not False:
+        return None
+    return GateFailed(
+        f"quality gate failed for {result.model_uri}: not registered",
+        f"see the evaluation run {result.steps[-1].run_id}; `ragctl evaluate` shows the gate",
+    )
 
 
 def run(
-    config: RagctlConfig,
-    ctx: StageContext,
+    session: Session,
     promote_alias: str | None = None,
     force: bool = False,
     reason: str = "",
     on_step: Callable[[Step], None] | None = None,
 ) -> PipelineResult:
-    from ragctl import tracking
     from ragctl.stages import assemble, evaluate, ingest, promote, register
-    from ragctl.stages.assemble import MODEL_URI_TAG
-    from ragctl.stages.evaluate import PASSED_TAG
 
-    result = PipelineResult(experiment_id=tracking.setup(config))
+    result = PipelineResult(experiment_id=session.experiment_id)
+    name = session.config.registry.model_name
 
     def done(step: Step) -> None:
         result.steps.append(step)
         if on_step:
             on_step(step)
 
-    why = "--force" if force else _ingest_pending(config)
+    why = "--force" if force else _ingest_pending(session)
     if why:
-        ran = ingest.run(config, ctx)
+        ran = ingest.run(session)
         done(Step("ingest", "ran", why, ran.run_id))
     else:
         done(Step("ingest", "skipped", "no file added, changed or deleted"))
 
-    inputs = assemble_inputs(config)
-    found = None if force else _previous(config, "assemble", inputs)
+    inputs = assemble_inputs(session)
+    found = None if force else _previous(session, "assemble", inputs)
     if found:
-        result.model_uri = found.data.tags[MODEL_URI_TAG]
+        result.model_uri = found.data.tags[t.MODEL_URI]
         done(Step("assemble", "skipped", "chain config and collection unchanged", found.info.run_id))
     else:
-        assembled = assemble.run(config, ctx)
-        _tag(assembled.run_id, inputs)
+        assembled = assemble.run(session)
+        runs.set_tag(session, assembled.run_id, t.INPUTS_DIGEST, inputs)
         result.model_uri = assembled.model_uri
         done(Step("assemble", "ran", "--force" if force else "new chain config or collection", assembled.run_id))
 
-    inputs = evaluate_inputs(config, result.model_uri)
-    found = None if force else _previous(config, "evaluate", inputs, " and tags.`ragctl.role` = 'candidate'")
+    inputs = evaluate_inputs(session, result.model_uri)
+    found = None if force else _previous(session, "evaluate", inputs, role="candidate")
     if found:
-        result.passed = found.data.tags.get(PASSED_TAG) == "true"
+        result.passed = found.data.tags.get(t.EVAL_PASSED) == "true"
         done(Step("evaluate", "skipped", "model, QA set and settings unchanged", found.info.run_id))
     else:
-        evaluated = evaluate.run(config, ctx, model_uri=result.model_uri)
-        _tag(evaluated.run_id, inputs)
+        evaluated = evaluate.run(session, model_uri=result.model_uri)
+        runs.set_tag(session, evaluated.run_id, t.INPUTS_DIGEST, inputs)
         result.passed = evaluated.passed
         done(Step("evaluate", "ran", "--force" if force else "new model, QA set or settings", evaluated.run_id))
-    if not result.passed:
-        raise GateFailed(
-            f"quality gate failed for {result.model_uri}: not registered",
-            f"see the evaluation run {result.steps[-1].run_id}; `ragctl evaluate` shows the gate",
-        )
+    if not result.passed:  # the caller reports the steps so far, then exits 1 (see `refusal`)
+        return result
 
-    version = None if force else _registered(config, result.model_uri)
+    version = None if force else models.registered_version_of(session, name, result.model_uri)
     if version:
         result.version = version
         done(Step("register", "skipped", f"already version {version}"))
     else:
-        registered = register.run(config, ctx, model_uri=result.model_uri)
+        registered = register.run(session, model_uri=result.model_uri)
         result.version = registered.version
         done(Step("register", "ran", "new model", registered.run_id))
 
     if promote_alias:
-        holder = _holder(config, promote_alias)
+        found_holder = models.holder(session, name, promote_alias)
+        holder = str(found_holder.version) if found_holder else None
         if holder == result.version and not force:
             done(Step("promote", "skipped", f"@{promote_alias} already at version {holder}"))
         else:
-            moved = promote.run(config, ctx, promote_alias, result.version, reason=reason or "ragctl run")
+            moved = promote.run(session, promote_alias, result.version, reason=reason or "ragctl run")
             done(Step("promote", "ran", f"@{promote_alias}: {holder or 'none'} -> {moved.version}", moved.run_id))
     return result
-
-
-def _registered(config: RagctlConfig, model_uri: str) -> str | None:
-    from mlflow.tracking import MlflowClient
-
-    name = config.registry.model_name
-    try:
-        versions = MlflowClient().search_model_versions(f"name = '{name}'")
-    except Exception:
-        return None
-    found = [v for v in versions if v.tags.get("ragctl.model_uri") == model_uri]
-    return str(max(int(v.version) for v in found)) if found else None
-
-
-def _holder(config: RagctlConfig, alias: str) -> str | None:
-    from mlflow.tracking import MlflowClient
-
-    try:
-        return str(MlflowClient().get_model_version_by_alias(config.registry.model_name, alias).version)
-    except Exception:
-        return None

@@ -4,21 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from ragctl.cli.render import out, table
+from ragctl.cli.render.console import esc, out, styled, table
 
 
 def promotion(result: Any) -> None:
     """The gates with their evidence, then the move."""
     if result.checks:
         rows = [
-            [c.gate, "[green]pass[/green]" if c.passed else "[yellow]overridden[/yellow]", c.detail]
+            [c.gate, styled("pass", "green") if c.passed else styled("overridden", "yellow"), c.detail]
             for c in result.checks
         ]
         table("Gates", ["gate", "", "evidence"], rows)
     verb = "rolled back" if result.action == "rollback" else "moved"
     out.print(
-        f"[bold]{result.model_name}@{result.alias}[/bold] {verb}: version {result.previous or 'none'} -> "
-        f"[green]{result.version}[/green] (by {result.who})",
+        f"[bold]{esc(result.model_name)}@{esc(result.alias)}[/bold] {verb}: version {result.previous or 'none'} -> "
+        f"[green]{result.version}[/green] (by {esc(result.who)})",
         highlight=False,
     )
 
@@ -50,30 +50,30 @@ def lineage(found: Any) -> None:
     """version -> assemble run -> ingest run -> collection -> files; evaluations; promotions."""
     from rich.tree import Tree
 
-    aliases = f" @{', @'.join(found.aliases)}" if found.aliases else ""
-    root = Tree(f"[bold]{found.name} v{found.version}[/bold]{aliases}  ({found.model_id or found.model_uri})")
+    aliases = esc(f" @{', @'.join(found.aliases)}") if found.aliases else ""
+    root = Tree(f"[bold]{esc(found.name)} v{found.version}[/bold]{aliases}  ({esc(found.model_id or found.model_uri)})")
     if found.assemble:
         a = found.assemble
-        chain = root.add(f"assemble run {a['run_id']}  git {a['git_commit'][:12]}")
-        chain.add(f"LLM {a['llm']}; embedding {a['embedding']}; top_k {a['top_k']}; prompt {a['prompt']}")
+        chain = root.add(f"assemble run {a['run_id']}  git {esc(a['git_commit'][:12])}")
+        chain.add(esc(f"LLM {a['llm']}; embedding {a['embedding']}; top_k {a['top_k']}; prompt {a['prompt']}"))
         if found.ingest:
             i = found.ingest
             ingest = chain.add(f"ingest run {i['run_id']}")
-            state = f"collection '{i['collection']}' manifest {i['manifest_digest']}"
+            state = esc(f"collection '{i['collection']}' manifest {i['manifest_digest']}")
             if i["evaluated_on_digest"] and i["evaluated_on_digest"] != i["manifest_digest"]:
                 state += f" [yellow](evaluated on {i['evaluated_on_digest']})[/yellow]"
             files = ingest.add(state)
             for f in found.files:
-                files.add(f"{f['file']}  sha256 {str(f['sha256'])[:12]}  {f.get('chunks') or 0} chunks")
+                files.add(esc(f"{f['file']}  sha256 {str(f['sha256'])[:12]}  {f.get('chunks') or 0} chunks"))
     else:
         root.add("[yellow]no assemble run recorded[/yellow]")
     evaluations = root.add("evaluations")
     for e in found.evaluations:
         scores = ", ".join(f"{k} {v:.3f}" for k, v in e["metrics"].items())
-        verdict = "[green]passed[/green]" if e["passed"] == "true" else f"[red]{e['passed']}[/red]"
-        evaluations.add(f"run {e['run_id']} {verdict} on {e['dataset']}: {scores}")
+        verdict = "[green]passed[/green]" if e["passed"] == "true" else f"[red]{esc(e['passed'])}[/red]"
+        evaluations.add(f"run {e['run_id']} {verdict} on {esc(e['dataset'])}: {scores}")
     promotions = root.add("promotions")
     for m in found.promotions:
         extra = f"; overrides {', '.join(m.overrides)}" if m.overrides else ""
-        promotions.add(f"{m.when} @{m.alias} {m.action} by {m.who}: {m.reason}{extra} (run {m.run_id})")
+        promotions.add(esc(f"{m.when} @{m.alias} {m.action} by {m.who}: {m.reason}{extra} (run {m.run_id})"))
     out.print(root, highlight=False)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ragctl.cli.render import out, table
+from ragctl.cli.render.console import esc, out, styled, table
 
 
 def ingest_report(result: Any) -> None:
@@ -16,7 +16,7 @@ def ingest_report(result: Any) -> None:
     counts = ", ".join(f"{n} {status}" for status, n in files.items() if n) or "no files"
     verb = "would change" if result.dry_run else "ingested into"
     out.print(
-        f"[bold]{verb} '{result.collection}'[/bold]: {counts}; "
+        f"[bold]{verb} '{esc(result.collection)}'[/bold]: {counts}; "
         + (
             f"{result.chunks_total} chunks now"
             if result.dry_run
@@ -44,17 +44,21 @@ def evaluation_report(result: Any) -> None:
     for name in shown:
         gate, comparison = bounds.get(name), compared.get(name)
         value = gate.value if gate else comparison.candidate if comparison else result.metrics.get(name)
-        verdict = ("[green]pass[/green]" if gate.passed else "[red]FAIL[/red]") if gate else ""
-        delta = ""
+        verdict = (styled("pass", "green") if gate.passed else styled("FAIL", "red")) if gate else ""
+        delta: Any = ""
         if comparison:
             delta = f"{comparison.delta:+.3f} [{comparison.low:+.3f}, {comparison.high:+.3f}]"
-            delta += " [red]regression[/red]" if comparison.regression else ""
+            delta = styled(delta + " regression", "red") if comparison.regression else delta
         rows.append([name, _num(value), gate.condition if gate else "", verdict, delta])
     columns = ["metric", "value", "threshold", "", "vs baseline (interval)" if result.baseline else ""]
-    out.print(f"Evaluated {result.model_uri} on {result.questions} questions", highlight=False)
+    out.print(f"Evaluated {result.model_uri} on {result.questions} questions", highlight=False, markup=False)
     if result.baseline:
         reused = ", reused its logged results" if result.baseline.reused else ""
-        out.print(f"Baseline {result.baseline.model_uri} (run {result.baseline.run_id}{reused})", highlight=False)
+        out.print(
+            f"Baseline {result.baseline.model_uri} (run {result.baseline.run_id}{reused})",
+            highlight=False,
+            markup=False,
+        )
     table("Quality gate", columns, rows)
     if result.abstention:
         a = result.abstention
@@ -67,9 +71,9 @@ def evaluation_report(result: Any) -> None:
         table("Invalid items (not scored)", ["where", "reason"], [[i["where"], i["reason"]] for i in result.invalid])
     for metric, count in result.unmeasured.items():
         if count:
-            out.print(f"[yellow]{metric}: {count} verdicts unmeasured[/yellow]")
+            out.print(f"[yellow]{esc(metric)}: {count} verdicts unmeasured[/yellow]")
     for kind, path in result.files.items():
-        out.print(f"{kind}: {path}", highlight=False)
+        out.print(f"{kind}: {path}", highlight=False, markup=False)
 
 
 def generation_report(result: Any) -> None:
@@ -86,7 +90,7 @@ def generation_report(result: Any) -> None:
     colour = "yellow" if short else "bold"
     out.print(
         f"[{colour}]{len(result.items)} of {result.requested} questions[/{colour}] from {result.files} files "
-        f"({result.attempts} chunks tried, {result.seconds:.1f} s) -> {result.output}"
-        + (f" and MLflow dataset '{result.mlflow_dataset}'" if result.mlflow_dataset else ""),
+        f"({result.attempts} chunks tried, {result.seconds:.1f} s) -> {esc(result.output)}"
+        + (f" and MLflow dataset '{esc(result.mlflow_dataset)}'" if result.mlflow_dataset else ""),
         highlight=False,
     )

@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
+from ragctl.config import metrics
 from ragctl.config.model.base import Section
 
 JudgeMetric = Literal["groundedness", "relevance", "correctness"]
@@ -39,10 +40,8 @@ class RegressionConfig(Section):
     @field_validator("metrics")
     @classmethod
     def _known(cls, value: list[str]) -> list[str]:
-        from ragctl.evaluation import names
-
         for name in value:
-            names.split(name)
+            metrics.split(name)
         return value
 
 
@@ -110,16 +109,17 @@ class EvaluationConfig(Section):
         ]
     )
     judge: JudgeConfig | None = None
+    # Compare every evaluation with the version this alias (or version number) names, as --baseline does,
+    # once it exists; `--baseline` on the command line wins. None: only when asked.
+    baseline: str | None = None
     regression: RegressionConfig = Field(default_factory=RegressionConfig)
     generation: GenerationConfig = Field(default_factory=GenerationConfig)
 
     @field_validator("thresholds")
     @classmethod
     def _valid_thresholds(cls, value: dict[str, str | float]) -> dict[str, str | float]:
-        from ragctl.evaluation import gates
-
         for name, spec in value.items():
-            gates.parse(name, spec)
+            metrics.parse_threshold(name, spec)
         return value
 
     @field_validator("k")

@@ -48,6 +48,9 @@ class IngestionConfig(Section):
     timeout: float = Field(default=300.0, gt=0)
     # Worker processes that read and chunk while the main process embeds; None: half the CPUs, at least 1.
     workers: int | None = Field(default=None, ge=1)
+    # A symbolic link whose target lies outside the folder it was found in is not read (outcome
+    # unsupported) unless this is on: a link must not pull in files from elsewhere on the machine.
+    follow_symlinks: bool = False
     pdf: PdfConfig = Field(default_factory=PdfConfig)
 
 

@@ -6,9 +6,11 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ragctl.errors import UsageError
+
 if TYPE_CHECKING:
     from ragctl.evaluation.harness import Row
-    from ragctl.stages.evaluate import EvalResult, Outputs
+    from ragctl.evaluation.result import EvalResult, Outputs
 
 WORST = 10
 
@@ -49,7 +51,31 @@ def as_dict(result: EvalResult) -> dict[str, Any]:
     }
 
 
-def write_all(result: EvalResult, outputs: Outputs) -> dict[str, Path]:
+def asked(outputs: Outputs) -> dict[str, Path]:
+    """The report files asked for, by kind."""
+    paths = {"junit": outputs.junit, "report": outputs.report, "summary": outputs.summary}
+    return {kind: Path(path) for kind, path in paths.items() if path}
+
+
+def check(outputs: Outputs) -> None:
+    """Refuse, before any scoring, a report path that cannot be written (a directory, a file in the way)."""
+    for option, path in (("--junit", outputs.junit), ("--report", outputs.report), ("--summary", outputs.summary)):
+        if path is None:
+            continue
+        target = Path(path)
+        if target.is_dir():
+            raise UsageError(f"{option} {target} is a directory", "give a file path, e.g. reports/eval.html")
+        parent = next((p for p in (target.parent, *target.parent.parents) if p.exists()), None)
+        if parent is not None and not parent.is_dir():
+            raise UsageError(f"{option} {target}: {parent} is a file, not a folder", "give another path")
+
+
+def write_all(result: EvalResult, outputs: Outputs, folder: Path) -> dict[str, Path]:
+    """Write the asked-for reports into `folder` (this run's own), then put a copy at each asked-for path
+    (atomically: a reader never sees half a file; two runs given one path each log their own)."""
+    import os
+    import shutil
+
     from ragctl.evaluation.reports import html, junit, markdown
 
     written = {}
@@ -59,7 +85,12 @@ def write_all(result: EvalResult, outputs: Outputs) -> dict[str, Path]:
         ("report", outputs.report, html.write),
     ):
         if path:
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-            writer(result, Path(path))
-            written[kind] = Path(path)
+            own = folder / Path(path).name
+            writer(result, own)
+            target = Path(path)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
+            shutil.copyfile(own, partial)
+            os.replace(partial, target)
+            written[kind] = own
     return written

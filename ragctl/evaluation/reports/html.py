@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from ragctl.evaluation.reports import as_dict
 
 if TYPE_CHECKING:
-    from ragctl.stages.evaluate import EvalResult
+    from ragctl.evaluation.result import EvalResult
 
 DISTRIBUTION = ("token_f1", "rouge_l", "semantic_similarity", "mrr@", "ndcg@")
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from ragctl.stages.evaluate import EvalResult
+    from ragctl.evaluation.result import EvalResult
 
 
 def fmt(value: float | None) -> str:

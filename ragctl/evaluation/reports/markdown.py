@@ -9,7 +9,7 @@ from ragctl.evaluation.reports import worst
 from ragctl.evaluation.reports.junit import fmt
 
 if TYPE_CHECKING:
-    from ragctl.stages.evaluate import EvalResult
+    from ragctl.evaluation.result import EvalResult
 
 
 def _cell(text: str, limit: int = 120) -> str:

@@ -1,9 +1,9 @@
 """ingest: documents -> clean -> chunk -> embed -> Chroma, incrementally, crash-safe, one writer at a time.
 
-Read in this order: plan.py (what changed, from the manifest) -> pipeline.py (worker processes read and
-chunk: work.prepare) -> work.embed -> write.py (upsert, drop stale chunks) -> manifest.py (the record of
-each file) -> log.py (the MLflow run). store.py opens the collection with its manifest; lock.py keeps
-a second ingest out.
+Read in this order: plan.py (what changed, from the manifest; each file's key) -> pipeline.py (worker
+processes read and chunk: work.prepare of a work.Job) -> work.embed -> write.py (upsert, drop stale chunks)
+-> records/manifest.py (the record of each file) -> log.py (the MLflow run). store.py opens the collection
+with its manifest; lock.py keeps a second ingest out.
 """
 
 from __future__ import annotations
@@ -13,13 +13,13 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from ragctl.config.model import RagctlConfig
 from ragctl.documents import discover
-from ragctl.stages import StageContext
-from ragctl.stages.ingest.manifest import Entry
-from ragctl.stages.ingest.plan import Plan, make_plan
+from ragctl.records import tags as t
+from ragctl.records.manifest import Entry, Manifest
+from ragctl.session import Session
+from ragctl.stages.ingest.plan import Plan, Todo, make_plan
 from ragctl.stages.ingest.store import Store, open_store, peek_store
-from ragctl.stages.ingest.work import Prepared, embed, ingest_key, reader_digest
+from ragctl.stages.ingest.work import Keys, Prepared, embed, job
 
 STATUSES = ("added", "changed", "deleted", "unchanged", "failed")
 
@@ -60,48 +60,44 @@ class IngestResult:
         return [f for f in self.files if f.status == "failed" or f.outcome == "partial"]
 
 
-def run(
-    config: RagctlConfig, ctx: StageContext, dry_run: bool = False, rebuild: bool = False, wait: float = 0.0
-) -> IngestResult:
-    from ragctl import tracking
-    from ragctl.components.vector_stores import chroma_client
+def run(session: Session, dry_run: bool = False, rebuild: bool = False, wait: float = 0.0) -> IngestResult:
     from ragctl.stages.ingest.lock import collection_lock
 
     started = time.perf_counter()
+    config, keys = session.config, Keys.of(session.config)
     files = discover(config.ingestion)
     if dry_run:
-        return _dry_run(config, files, rebuild, started)
-    tracking.setup(config)  # an unreachable tracking server stops the run before the store is touched
-    client = chroma_client(config.vector_store)
-    with collection_lock(config.vector_store, client, wait) as renew:
-        store = open_store(client, config, rebuild)
-        plan = make_plan(files, store.manifest, store.collection, config)
-        return _run(config, ctx, store, plan, renew, started)
+        return _dry_run(session, files, keys, rebuild, started)
+    _ = session.experiment_id  # an unreachable tracking server stops the run before the store is touched
+    with collection_lock(session.store, session.chroma, wait) as renew:
+        store = open_store(session.chroma, session.store, config, keys, rebuild)
+        plan = make_plan(files, store.manifest, store.collection, keys)
+        return _run(session, store, plan, keys, renew, started)
 
 
-def _tags(config: RagctlConfig) -> dict[str, str]:
+def _tags(session: Session) -> dict[str, str]:
     from ragctl.components.vector_stores import describe
 
-    return {"ragctl.collection": config.vector_store.collection, "ragctl.store": describe(config.vector_store)}
+    return {t.COLLECTION: session.store.collection, t.STORE: describe(session.store)}
 
 
-def _run(config: RagctlConfig, ctx: StageContext, store: Store, plan: Plan, renew: Any, started: float) -> IngestResult:
-    from ragctl import tracking
+def _run(session: Session, store: Store, plan: Plan, keys: Keys, renew: Any, started: float) -> IngestResult:
+    from ragctl.records import runs
     from ragctl.stages.ingest.log import log_run
 
-    reaped = tracking.reap_stale_runs(config, "ingest", _tags(config))
+    reaped = runs.reap_stale(session, "ingest", _tags(session))
     for run_id in reaped:
-        ctx.reporter.note(f"marked MLflow run {run_id} KILLED: its ingest process ended mid-run")
-    with tracking.stage_run(config, "ingest", _tags(config)) as active:
+        session.reporter.note(f"marked MLflow run {run_id} KILLED: its ingest process ended mid-run")
+    with runs.stage_run(session, "ingest", _tags(session)) as active:
         reports = _delete(store, plan)
         reports += [
             FileReport(e.file, "unchanged", e.outcome, e.reason, e.sha256, e.pages, e.chunks) for e in plan.unchanged
         ]
-        reports += _ingest(config, ctx, store, plan, renew)
+        reports += _ingest(session, store, plan, keys, renew)
         result = IngestResult(
             active.info.run_id,
             active.info.experiment_id,
-            config.vector_store.collection,
+            session.store.collection,
             files=sorted(reports, key=lambda r: r.file),
             chunks_total=store.collection.count(),
             manifest_digest=store.manifest.digest(),
@@ -109,7 +105,7 @@ def _run(config: RagctlConfig, ctx: StageContext, store: Store, plan: Plan, rene
         )
         result.seconds = time.perf_counter() - started
         result.summary = summarize(result.files, result.chunks_total, result.seconds)
-        log_run(result, config)
+        log_run(result, session.config)
     return result
 
 
@@ -126,44 +122,45 @@ def _delete(store: Store, plan: Plan) -> list[FileReport]:
     return reports
 
 
-def _ingest(config: RagctlConfig, ctx: StageContext, store: Store, plan: Plan, renew: Any) -> list[FileReport]:
+def _ingest(session: Session, store: Store, plan: Plan, keys: Keys, renew: Any) -> list[FileReport]:
     from ragctl.components import create
     from ragctl.stages.ingest.pipeline import prepared_files
     from ragctl.stages.ingest.write import drop_chunks, write_chunks
 
+    config = session.config
     todo = plan.todo()
     if not todo:
         return []
-    by_name = {source.name: (source, digest, status) for source, digest, status in todo}
+    by_name = {item.source.name: item for item in todo}
+    jobs = [job(i.source.path, i.source.name, i.sha256, i.key, config, i.source.refused) for i in todo]
     model = create("embedding", config.embedding)
     max_batch = store.client.get_max_batch_size()
     reports: list[FileReport] = []
     pages = chunks = 0
     began = time.perf_counter()
     cores = os.cpu_count() or 1
-    with ctx.reporter.task("Ingesting", total=len(todo)) as advance:
-        for prepared, parsing in prepared_files([(s, d) for s, d, _ in todo], config):
+    with session.reporter.task("Ingesting", total=len(todo)) as advance:
+        for prepared, parsing in prepared_files(jobs, config.ingestion.workers, config.ingestion.timeout):
             if hasattr(model, "use_threads"):  # leave the cores that parse workers use to them
                 model.use_threads(max(1, cores - parsing) if parsing else 0)
-            source, digest, status = by_name[prepared.file]
-            key = ingest_key(digest, config)
-            entry = _entry(source, digest, key, config, prepared)
+            item = by_name[prepared.file]
+            entry = _entry(item, keys.reader, prepared)
             store.manifest.put(entry)  # pending: a crash from here on makes the next run redo this file
             if prepared.failed:
                 drop_chunks(store.collection, prepared.file)
-                ctx.reporter.note(f"{prepared.file}: {prepared.outcome}: {prepared.reason}")
+                session.reporter.note(f"{prepared.file}: {prepared.outcome}: {prepared.reason}")
             else:
-                write_chunks(store.collection, embed(prepared, model), key, max_batch)
+                write_chunks(store.collection, embed(prepared, model), item.key, max_batch)
             entry.state = "failed" if prepared.failed else "ok"
             store.manifest.put(entry)
             renew()
             reports.append(
                 FileReport(
                     prepared.file,
-                    "failed" if prepared.failed else status,
+                    "failed" if prepared.failed else item.status,
                     prepared.outcome,
                     prepared.reason,
-                    digest,
+                    item.sha256,
                     prepared.pages,
                     len(prepared.chunks),
                 )
@@ -175,13 +172,13 @@ def _ingest(config: RagctlConfig, ctx: StageContext, store: Store, plan: Plan, r
     return reports
 
 
-def _entry(source: Any, digest: str, key: str, config: RagctlConfig, prepared: Prepared) -> Entry:
+def _entry(item: Todo, reader: str, prepared: Prepared) -> Entry:
     return Entry(
         file=prepared.file,
-        sha256=digest,
-        size=source.path.stat().st_size,
-        reader=reader_digest(config),
-        key=key,
+        sha256=item.sha256,
+        size=item.source.path.stat().st_size,
+        reader=reader,
+        key=item.key,
         state="pending",
         outcome=prepared.outcome,
         reason=prepared.reason,
@@ -204,20 +201,18 @@ def summarize(files: list[FileReport], chunks_total: int, seconds: float) -> dic
     }
 
 
-def _dry_run(config: RagctlConfig, files: list[Any], rebuild: bool, started: float) -> IngestResult:
-    from ragctl.stages.ingest.manifest import Manifest
-
-    store = None if rebuild else peek_store(config)
-    manifest = store.manifest if store else Manifest(None, config.vector_store.collection)
-    plan = make_plan(files, manifest, store.collection if store else None, config)
-    reports = [FileReport(s.name, "added", "", "", d) for s, d in plan.added + plan.retry]
-    reports += [FileReport(s.name, "changed", "", "", d) for s, d in plan.changed]
+def _dry_run(session: Session, files: list[Any], keys: Keys, rebuild: bool, started: float) -> IngestResult:
+    config = session.config
+    store = None if rebuild else peek_store(lambda: session.chroma, session.store, config, keys)
+    manifest = store.manifest if store else Manifest(None, session.store.collection)
+    plan = make_plan(files, manifest, store.collection if store else None, keys)
+    reports = [FileReport(i.source.name, i.status, "", "", i.sha256) for i in plan.todo()]
     reports += [
         FileReport(e.file, "unchanged", e.outcome, e.reason, e.sha256, e.pages, e.chunks) for e in plan.unchanged
     ]
     reports += [FileReport(e.file, "deleted", e.outcome, "", e.sha256, e.pages, e.chunks) for e in plan.deleted]
     total = store.collection.count() if store and store.collection is not None else 0
-    result = IngestResult(None, None, config.vector_store.collection, True, sorted(reports, key=lambda r: r.file))
+    result = IngestResult(None, None, session.store.collection, True, sorted(reports, key=lambda r: r.file))
     result.chunks_total = total
     result.seconds = time.perf_counter() - started
     result.summary = summarize(result.files, total, result.seconds)

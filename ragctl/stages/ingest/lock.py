@@ -16,6 +16,7 @@ from typing import Any
 
 from ragctl.config.model import VectorStoreConfig
 from ragctl.errors import BusyError
+from ragctl.records.manifest import SUFFIX
 
 LEASE_ID = "__lease__"
 LEASE_SECONDS = 600.0
@@ -82,8 +83,6 @@ def _alive_here(who: dict[str, Any]) -> bool:
 
 @contextmanager
 def _lease(client: Any, collection: str, wait: float) -> Iterator[Any]:
-    from ragctl.stages.ingest.manifest import SUFFIX
-
     store = client.get_or_create_collection(collection + SUFFIX)
     token = uuid.uuid4().hex
     me = {**holder(), "token": token}

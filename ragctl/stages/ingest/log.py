@@ -7,6 +7,7 @@ from dataclasses import asdict
 from typing import TYPE_CHECKING
 
 from ragctl.config.model import RagctlConfig
+from ragctl.records import tags as t
 
 if TYPE_CHECKING:
     from ragctl.stages.ingest import IngestResult
@@ -24,7 +25,7 @@ def log_run(result: IngestResult, config: RagctlConfig) -> None:
     if summary["seconds"]:
         metrics["chunks_per_second"] = summary["chunks"]["added"] / summary["seconds"]
     mlflow.log_metrics(metrics)
-    mlflow.set_tag("ragctl.manifest_digest", result.manifest_digest)
+    mlflow.set_tag(t.MANIFEST_DIGEST, result.manifest_digest)
     files = [asdict(f) for f in result.files]
     mlflow.log_dict({"collection": result.collection, "summary": summary, "files": files}, "ingest/files.json")
     problems = [f"{f.file}: {f.status}/{f.outcome}: {f.reason}" for f in result.attention]

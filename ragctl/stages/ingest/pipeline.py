@@ -9,27 +9,24 @@ from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from typing import Any
 
-from ragctl.config.model import RagctlConfig
-from ragctl.documents import SourceFile
-from ragctl.stages.ingest.work import Prepared, prepare
+from ragctl.stages.ingest.work import Job, Prepared, prepare
 
 
 def default_workers() -> int:
     return max(1, (os.cpu_count() or 2) // 2)
 
 
-def prepared_files(todo: list[tuple[SourceFile, str]], config: RagctlConfig) -> Iterator[tuple[Prepared, int]]:
-    """Yield (Prepared, workers still busy) per (file, sha256), in completion order."""
+def prepared_files(jobs: list[Job], workers: int | None, timeout: float) -> Iterator[tuple[Prepared, int]]:
+    """Yield (Prepared, workers still busy) per job, in completion order (`workers` None: half the cores)."""
     import multiprocessing
 
     import pebble
 
-    if not todo:
+    if not jobs:
         return
-    workers = min(config.ingestion.workers or default_workers(), len(todo))
-    timeout = config.ingestion.timeout
-    queue = iter(todo)
-    pending: dict[Future[Any], SourceFile] = {}
+    workers = min(workers or default_workers(), len(jobs))
+    queue = iter(jobs)
+    pending: dict[Future[Any], Job] = {}
     # spawn: the parent holds threads (onnxruntime, chromadb) that a forked child must not inherit.
     context = multiprocessing.get_context("spawn")
     with pebble.ProcessPool(max_workers=workers, context=context, initializer=_warm_up) as pool:
@@ -39,17 +36,15 @@ def prepared_files(todo: list[tuple[SourceFile, str]], config: RagctlConfig) -> 
                 item = next(queue, None)
                 if item is None:
                     return
-                source, digest = item
-                future = pool.schedule(prepare, args=(source.path, source.name, digest, config), timeout=timeout)
-                pending[future] = source
+                pending[pool.schedule(prepare, args=(item,), timeout=timeout)] = item
 
         top_up()
         while pending:
             done, _ = wait(list(pending), return_when=FIRST_COMPLETED)
             finished = [(pending.pop(f), f) for f in done]
             top_up()  # keep the workers busy while the caller embeds
-            for source, future in finished:
-                yield _result(source, future, timeout), min(workers, len(pending))
+            for item, future in finished:
+                yield _result(item, future, timeout), min(workers, len(pending))
 
 
 def _warm_up() -> None:
@@ -58,14 +53,14 @@ def _warm_up() -> None:
     import pypdf  # noqa: F401
 
 
-def _result(source: SourceFile, future: Future[Any], timeout: float) -> Prepared:
+def _result(item: Job, future: Future[Any], timeout: float) -> Prepared:
     import pebble
 
     try:
         return future.result()
     except TimeoutError:
-        return Prepared(source.name, "timeout", f"reading took longer than ingestion.timeout ({timeout:g} s)")
+        return Prepared(item.name, "timeout", f"reading took longer than ingestion.timeout ({timeout:g} s)")
     except pebble.ProcessExpired as exc:
-        return Prepared(source.name, "corrupt", f"the reader process died on this file (exit code {exc.exitcode})")
+        return Prepared(item.name, "corrupt", f"the reader process died on this file (exit code {exc.exitcode})")
     except Exception as exc:  # a reader bug must not stop the run; the file is reported
-        return Prepared(source.name, "corrupt", f"reader error: {type(exc).__name__}: {exc}")
+        return Prepared(item.name, "corrupt", f"reader error: {type(exc).__name__}: {exc}")

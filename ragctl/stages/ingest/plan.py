@@ -1,46 +1,56 @@
-"""What a run has to do: compare the files found with the manifest (not with every chunk's metadata)."""
+"""What a run has to do: compare the files found with the manifest (not with every chunk's metadata).
+Each file's ingest key is computed here, once, and travels with it to the worker and the manifest."""
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
-from ragctl.config.model import RagctlConfig
 from ragctl.documents import SourceFile, sha256
-from ragctl.stages.ingest.manifest import Entry, Manifest
-from ragctl.stages.ingest.work import ingest_key
+from ragctl.records.manifest import Entry, Manifest
+from ragctl.stages.ingest.work import Keys
+
+
+@dataclass
+class Todo:
+    """A file to read, chunk and embed."""
+
+    source: SourceFile
+    sha256: str
+    key: str
+    status: str  # what it is if it reads fine: added | changed
 
 
 @dataclass
 class Plan:
-    added: list[tuple[SourceFile, str]] = field(default_factory=list)  # (file, sha256)
-    changed: list[tuple[SourceFile, str]] = field(default_factory=list)
-    retry: list[tuple[SourceFile, str]] = field(default_factory=list)  # failed last time, same content
+    added: list[Todo] = field(default_factory=list)
+    changed: list[Todo] = field(default_factory=list)
+    retry: list[Todo] = field(default_factory=list)  # failed last time, same content
     unchanged: list[Entry] = field(default_factory=list)
     deleted: list[Entry] = field(default_factory=list)
     orphans: list[str] = field(default_factory=list)  # files with chunks but no manifest record (repair)
 
-    def todo(self) -> list[tuple[SourceFile, str, str]]:
-        """(file, sha256, status if it reads fine) for every file to read, chunk and embed."""
-        labelled = [(self.added, "added"), (self.changed, "changed"), (self.retry, "added")]
-        return [(source, digest, status) for group, status in labelled for source, digest in group]
+    def todo(self) -> list[Todo]:
+        return self.added + self.changed + self.retry
 
 
-def make_plan(files: list[SourceFile], manifest: Manifest, collection: Any | None, config: RagctlConfig) -> Plan:
+def make_plan(files: list[SourceFile], manifest: Manifest, collection: Any | None, keys: Keys) -> Plan:
     suspects, orphans = _suspects(manifest, collection)
     plan = Plan(orphans=orphans)
     for source in files:
-        digest = sha256(source.path)
+        # A refused file is never read, not even to hash it: its key follows the reason (the link's target).
+        digest = hashlib.sha256(source.refused.encode()).hexdigest() if source.refused else sha256(source.path)
         entry = manifest.entries.get(source.name)
-        key = ingest_key(digest, config)
+        key = keys.ingest_key(digest)
         if entry is None:
-            plan.added.append((source, digest))
+            plan.added.append(Todo(source, digest, key, "added"))
         elif entry.key == key and entry.state == "ok" and source.name not in suspects:
             plan.unchanged.append(entry)
         elif entry.key == key and entry.state == "failed":
-            plan.retry.append((source, digest))
+            plan.retry.append(Todo(source, digest, key, "added"))
         else:
-            plan.changed.append((source, digest))
+            plan.changed.append(Todo(source, digest, key, "changed"))
     found = {f.name for f in files}
     plan.deleted = [e for name, e in sorted(manifest.entries.items()) if name not in found]
     return plan

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ragctl.config.model import RagctlConfig
+from ragctl.config.model import RagctlConfig, VectorStoreConfig
 from ragctl.errors import ConfigError
-from ragctl.stages.ingest.manifest import Manifest
-from ragctl.stages.ingest.work import fingerprint
+from ragctl.records.manifest import Manifest
+from ragctl.stages.ingest.work import Keys
 
 EMBEDDING_KEY = "ragctl.embedding"
 
@@ -36,12 +37,11 @@ def _differences(old: dict[str, Any], new: dict[str, Any]) -> str:
     return ", ".join(changes) or "settings differ"
 
 
-def _check(store: Store, config: RagctlConfig) -> None:
+def _check(store: Store, config: RagctlConfig, name: str, keys: Keys) -> None:
     count = store.collection.count() if store.collection is not None else 0
     have = store.manifest.fingerprint
-    if count == 0 or have == fingerprint(config):
+    if count == 0 or have == keys.fingerprint:
         return
-    name = config.vector_store.collection
     if have is None:
         raise ConfigError(
             f"collection '{name}' holds {count} chunks but no ragctl manifest "
@@ -56,9 +56,9 @@ def _check(store: Store, config: RagctlConfig) -> None:
     )
 
 
-def open_store(client: Any, config: RagctlConfig, rebuild: bool = False) -> Store:
+def open_store(client: Any, vs: VectorStoreConfig, config: RagctlConfig, keys: Keys, rebuild: bool = False) -> Store:
     """Open (creating) the collection and its manifest, checked against the config's fingerprint."""
-    name = config.vector_store.collection
+    name = vs.collection
     if rebuild:
         for doomed in (name, Manifest(client, name).name):  # chunks first: a crash between leaves no mixing
             with contextlib.suppress(Exception):
@@ -66,24 +66,22 @@ def open_store(client: Any, config: RagctlConfig, rebuild: bool = False) -> Stor
     wanted = f"{config.embedding.type}/{config.embedding.model}"
     collection = client.get_or_create_collection(name, metadata={"hnsw:space": "cosine", EMBEDDING_KEY: wanted})
     store = Store(client, collection, Manifest.load(client, name, create=True))
-    _check(store, config)
-    if store.manifest.fingerprint != fingerprint(config):
-        store.manifest.set_meta(fingerprint=fingerprint(config), settings=settings(config))
+    _check(store, config, name, keys)
+    if store.manifest.fingerprint != keys.fingerprint:
+        store.manifest.set_meta(fingerprint=keys.fingerprint, settings=settings(config))
     return store
 
 
-def peek_store(config: RagctlConfig) -> Store | None:
-    """The store as it is, for a dry run: writes nothing, and is None when there is no store yet."""
-    from ragctl.components.vector_stores import chroma_client
-
-    vs = config.vector_store
+def peek_store(connect: Callable[[], Any], vs: VectorStoreConfig, config: RagctlConfig, keys: Keys) -> Store | None:
+    """The store as it is, for a dry run: writes nothing, and is None when there is no store yet (the
+    client is asked for only then, so a dry run creates no index)."""
     if vs.mode == "persistent" and not (Path(vs.path) / "chroma.sqlite3").exists():
         return None
-    client = chroma_client(vs)
+    client = connect()
     try:
         collection = client.get_collection(vs.collection)
     except Exception:
         collection = None
     store = Store(client, collection, Manifest.load(client, vs.collection, create=False))
-    _check(store, config)
+    _check(store, config, vs.collection, keys)
     return store

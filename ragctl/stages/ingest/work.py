@@ -1,8 +1,8 @@
-"""The work on one file, as a pure function of (file, config): read -> clean -> chunk -> (embed).
+"""The work on one file: read -> clean -> chunk (`prepare`, in a worker process) -> embed (where the model is).
 
-`prepare` runs in worker processes (it needs no model, only the tokenizer that sizes chunks); `embed`
-runs where the model is loaded; `process` is both, for engines that fan files out to other machines.
-Writing and the manifest live elsewhere (write.py, manifest.py).
+A worker receives a `Job`: its file, the file's ingest key, and only the settings reading and chunking need,
+with only the PDF passwords whose pattern matches that file; never the whole config. Writing and the
+manifest live elsewhere (write.py, records/manifest.py).
 """
 
 from __future__ import annotations
@@ -10,15 +10,15 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import io
-import json
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from ragctl.config.model import RagctlConfig
+from ragctl.config.model import ChunkingConfig, EmbeddingConfig, IngestionConfig, RagctlConfig
+from ragctl.digests import digest
 from ragctl.documents import PARSER_VERSION, Page, Unreadable, read
 from ragctl.documents.headings import Outline
+from ragctl.documents.pdf import passwords_matching
 
 
 @dataclass
@@ -37,7 +37,6 @@ class Prepared:
     file: str
     outcome: str  # ok | partial | empty | encrypted | wrong-password | corrupt | unsupported | too-large | timeout
     reason: str = ""
-    pages_total: int = 0
     pages: int = 0  # pages that yielded text
     chunks: list[Chunk] = field(default_factory=list)
     embeddings: list[list[float]] = field(default_factory=list)
@@ -47,20 +46,44 @@ class Prepared:
         return self.outcome not in ("ok", "partial")
 
 
-def fingerprint(config: RagctlConfig) -> str:
-    """What decides the kind of vectors in a collection: chunking and the embedding model."""
-    settings = {"chunking": config.chunking.model_dump(), "embedding": config.embedding.identity()}
-    return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:16]
+@dataclass(frozen=True)
+class Keys:
+    """What decides a file's chunks, computed once per run from the config."""
+
+    fingerprint: str  # chunking and the embedding model: the kind of vectors in a collection
+    reader: str  # parser version, OCR, min_chars: the text a file yields (a change redoes every file)
+
+    @classmethod
+    def of(cls, config: RagctlConfig) -> Keys:
+        vectors = {"chunking": config.chunking.model_dump(), "embedding": config.embedding.identity()}
+        reading = {"parser": PARSER_VERSION, "ocr": config.ingestion.pdf.ocr, "min_chars": config.ingestion.min_chars}
+        return cls(digest(vectors), digest(reading, 12))
+
+    def ingest_key(self, sha256: str) -> str:
+        """Stamped on every chunk of a file: its content, how it was read, and the kind of vectors."""
+        return hashlib.sha256(f"{sha256}|{self.reader}|{self.fingerprint}".encode()).hexdigest()[:16]
 
 
-def reader_digest(config: RagctlConfig) -> str:
-    """What decides the text a file yields; a change redoes every file, the vectors stay comparable."""
-    settings = {"parser": PARSER_VERSION, "ocr": config.ingestion.pdf.ocr, "min_chars": config.ingestion.min_chars}
-    return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:12]
+@dataclass(frozen=True)
+class Job:
+    """One file's work, as a worker receives it."""
+
+    path: Path
+    name: str
+    sha256: str
+    key: str
+    reading: IngestionConfig  # with only this file's PDF passwords
+    chunking: ChunkingConfig
+    embedding: EmbeddingConfig
+    refused: str = ""  # why the file is not to be read at all (see documents.discover)
 
 
-def ingest_key(sha256: str, config: RagctlConfig) -> str:
-    return hashlib.sha256(f"{sha256}|{reader_digest(config)}|{fingerprint(config)}".encode()).hexdigest()[:16]
+def job(path: Path, name: str, sha256: str, key: str, config: RagctlConfig, refused: str = "") -> Job:
+    """The job for one file (`key`: its ingest key): the settings it needs, and only its own PDF passwords."""
+    ingestion = config.ingestion
+    own = passwords_matching(name, ingestion.pdf.passwords)
+    reading = ingestion.model_copy(update={"pdf": ingestion.pdf.model_copy(update={"passwords": own})})
+    return Job(path, name, sha256, key, reading, config.chunking, config.embedding, refused)
 
 
 CONTEXT_KEYS = ("title", "section")  # metadata shown with the chunk (embedded, and to the LLM)
@@ -82,43 +105,47 @@ def sections(page: Page, outline: Outline) -> list[tuple[str, str]]:
     return [(text, section) for text, section in spans if text]
 
 
-@lru_cache(maxsize=4)
-def _splitter(chunking_json: str, embedding_json: str) -> Any:
+_SPLITTERS: dict[str, Any] = {}
+
+
+def _splitter(chunking: ChunkingConfig, embedding: EmbeddingConfig) -> Any:
+    """One splitter per settings in a worker: building one loads the tokenizer that sizes chunks."""
     from llama_index.core.node_parser import SentenceSplitter, TokenTextSplitter
 
     from ragctl.components.embeddings import token_counter
-    from ragctl.config.model import ChunkingConfig, EmbeddingConfig
 
-    chunking = ChunkingConfig.model_validate_json(chunking_json)
-    kind = SentenceSplitter if chunking.strategy == "sentence" else TokenTextSplitter
-    return kind(
-        chunk_size=chunking.chunk_size,
-        chunk_overlap=chunking.chunk_overlap,
-        tokenizer=token_counter(EmbeddingConfig.model_validate_json(embedding_json)),
-    )
+    cache_key = chunking.model_dump_json() + embedding.model_dump_json()
+    if cache_key not in _SPLITTERS:
+        kind = SentenceSplitter if chunking.strategy == "sentence" else TokenTextSplitter
+        _SPLITTERS[cache_key] = kind(
+            chunk_size=chunking.chunk_size, chunk_overlap=chunking.chunk_overlap, tokenizer=token_counter(embedding)
+        )
+    return _SPLITTERS[cache_key]
 
 
-def prepare(path: Path, name: str, sha256: str, config: RagctlConfig) -> Prepared:
+def prepare(job: Job) -> Prepared:
     """Read, clean and chunk one file. Never raises for a bad file: the outcome says what happened."""
     from llama_index.core import Document
     from llama_index.core.schema import MetadataMode
     from llama_index.core.vector_stores.utils import node_to_metadata_dict
 
+    name, chunking = job.name, job.chunking
+    if job.refused:
+        return Prepared(name, "unsupported", job.refused)
     try:
-        doc = read(path, name, config.ingestion)
+        doc = read(job.path, name, job.reading)
     except Unreadable as exc:
         return Prepared(name, exc.outcome, exc.reason)
-    key = ingest_key(sha256, config)
     # The title (chunking.context) and the section (chunking.sections) are the metadata keys llama-index puts
     # into the embedded and LLM-shown text ("title: ...\nsection: ...\n\n<chunk>"); the splitter sizes
     # chunks with them counted, so a chunk is never cut short at embed time.
-    title = doc.title[: config.chunking.chunk_size] if config.chunking.context else ""
+    title = doc.title[: chunking.chunk_size] if chunking.context else ""
     documents = []
     outline = Outline()
     for page in doc.pages:
         where: dict[str, Any] = {"file": name, **({"page": page.number} if page.number is not None else {})}
         doc_id = f"{name}#p{page.number}" if page.number is not None else name
-        spans = sections(page, outline) if config.chunking.sections else [(page.text, "")]
+        spans = sections(page, outline) if chunking.sections else [(page.text, "")]
         for number, (text, section) in enumerate(spans):
             shown = {k: v for k, v in (("title", title), ("section", section)) if v}
             documents.append(
@@ -130,13 +157,13 @@ def prepare(path: Path, name: str, sha256: str, config: RagctlConfig) -> Prepare
                     excluded_llm_metadata_keys=list(where),
                 )
             )
-    splitter = _splitter(config.chunking.model_dump_json(), config.embedding.model_dump_json())
+    splitter = _splitter(chunking, job.embedding)
     with contextlib.redirect_stdout(io.StringIO()):  # llama-index prints when a title nears the chunk size
         nodes = splitter.get_nodes_from_documents(documents)
     chunks = []
     for index, node in enumerate(nodes):
-        node.id_ = hashlib.sha256(f"{name}|{key}|{index}".encode()).hexdigest()[:32]
-        node.metadata.update(sha256=sha256, ingest_key=key, chunk_index=index, chunk_count=len(nodes))
+        node.id_ = hashlib.sha256(f"{name}|{job.key}|{index}".encode()).hexdigest()[:32]
+        node.metadata.update(sha256=job.sha256, ingest_key=job.key, chunk_index=index, chunk_count=len(nodes))
         hidden = [k for k in node.metadata if k not in CONTEXT_KEYS]
         node.excluded_embed_metadata_keys = hidden
         node.excluded_llm_metadata_keys = hidden
@@ -149,8 +176,7 @@ def prepare(path: Path, name: str, sha256: str, config: RagctlConfig) -> Prepare
                 node.get_content(MetadataMode.EMBED),
             )
         )
-    pages_total = doc.pages_total or len(doc.pages)
-    return Prepared(name, doc.outcome, doc.reason, pages_total, len(doc.pages), chunks)
+    return Prepared(name, doc.outcome, doc.reason, len(doc.pages), chunks)
 
 
 def embed(prepared: Prepared, model: Any) -> Prepared:
@@ -159,10 +185,3 @@ def embed(prepared: Prepared, model: Any) -> Prepared:
     many = getattr(model, "embed_many", None)
     prepared.embeddings = many(texts) if many else model.get_text_embedding_batch(texts)
     return prepared
-
-
-def process(path: Path, name: str, config: RagctlConfig, model: Any) -> Prepared:
-    """The whole per-file function (read, clean, chunk, embed), for running on another engine."""
-    from ragctl.documents import sha256
-
-    return embed(prepare(path, name, sha256(path), config), model)

@@ -13,8 +13,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ragctl.config.model import RagctlConfig
-from ragctl.stages.evaluate import PASSED_TAG
+from ragctl.evaluation.statistics import Comparison
+from ragctl.records import evaluations
+from ragctl.records import tags as t
+from ragctl.session import Session
 
 OVERRIDES = {
     "evaluation": "--allow-unevaluated",
@@ -37,20 +39,21 @@ class Check:
 
 
 def evaluation(version: Any) -> Check:
-    verdict = version.tags.get(PASSED_TAG, "unevaluated")
-    run = version.tags.get("ragctl.eval_run_id")
+    verdict = version.tags.get(t.EVAL_PASSED, "unevaluated")
+    run = version.tags.get(t.EVAL_RUN_ID)
     detail = f"evaluation {verdict}" + (f" (run {run})" if run else "")
     return Check("evaluation", verdict == "true", detail, [run] if run else [])
 
 
-def collection(config: RagctlConfig, version: Any) -> Check:
-    """The digest the version was evaluated on against the collection's manifest now."""
-    from ragctl.components.vector_stores import chroma_client
-    from ragctl.stages.ingest.manifest import Manifest
+def collection(session: Session, version: Any) -> Check:
+    """The digest the version was evaluated on against the collection's manifest now (the same collection,
+    overrides included, that evaluate read)."""
+    from ragctl.records import manifest
 
-    name = version.tags.get("ragctl.collection", config.vector_store.collection)
-    evaluated_on = version.tags.get("ragctl.collection_digest")
-    current = Manifest.load(chroma_client(config.vector_store), name, create=False).digest()
+    store = session.store.model_copy(update={"collection": version.tags.get(t.COLLECTION, session.store.collection)})
+    name = store.collection
+    evaluated_on = version.tags.get(t.COLLECTION_DIGEST)
+    current = manifest.read(session.chroma, store).digest()
     if not evaluated_on:
         return Check("collection", False, f"no collection digest recorded on the version; '{name}' is at {current}")
     same = evaluated_on == current
@@ -58,36 +61,11 @@ def collection(config: RagctlConfig, version: Any) -> Check:
     return Check("collection", same, detail)
 
 
-def _scored(version: Any) -> tuple[Any, str] | None:
-    """A version's logged evaluation as evaluate's `Scored` with its QA set's digest, or None when its rows
-    are not there."""
-    import mlflow
-    from mlflow.tracking import MlflowClient
-
-    from ragctl.evaluation.baseline import ROWS_ARTIFACT
-    from ragctl.evaluation.harness import Row
-    from ragctl.stages.evaluate import Scored
-
-    run_id = version.tags.get("ragctl.eval_run_id")
-    if not run_id:
-        return None
-    run = MlflowClient().get_run(run_id)
-    try:
-        data: Any = mlflow.artifacts.load_dict(f"{run.info.artifact_uri}/{ROWS_ARTIFACT}")
-    except Exception:
-        return None
-    top_k = int(version.tags.get("ragctl.top_k") or run.data.tags.get("ragctl.top_k") or 0)
-    rows = [Row(**r) for r in data["rows"]]
-    return Scored(run_id, version.source, None, top_k, rows, {}, []), run.data.tags.get("ragctl.dataset_digest", "")
-
-
-def regression(config: RagctlConfig, version: Any, holder: Any | None) -> tuple[Check, list[Any]]:
+def regression(session: Session, version: Any, holder: Any | None) -> tuple[Check, list[Comparison]]:
     """The version against the alias's current holder, per question; (check, comparisons)."""
-    from ragctl.stages.evaluate import compare
-
     if holder is None or str(holder.version) == str(version.version):
         return Check("regression", True, "no current holder to compare with"), []
-    found, held = _scored(version), _scored(holder)
+    found, held = evaluations.of_version(session, version), evaluations.of_version(session, holder)
     if found is None or held is None:
         missing = version.version if found is None else holder.version
         return Check("regression", False, f"version {missing} has no logged evaluation to compare"), []
@@ -99,13 +77,12 @@ def regression(config: RagctlConfig, version: Any, holder: Any | None) -> tuple[
             f"(runs {baseline.run_id}, {candidate.run_id})"
         )
         return Check("regression", False, detail, evidence), []
-    comparisons = compare(config, baseline, candidate)
+    comparisons = evaluations.compare(session.config.evaluation.regression, baseline, candidate)
     worse = [c for c in comparisons if c.regression]
     if worse:
         detail = "; ".join(
             f"{c.metric} {c.baseline:.3f} -> {c.candidate:.3f} [{c.low:+.3f}, {c.high:+.3f}]" for c in worse
         )
         return Check("regression", False, f"worse than v{holder.version}: {detail}", evidence), comparisons
-    return Check("regression", True, f"not worse than v{holder.version} on {len(comparisons)} metrics", evidence), (
-        comparisons
-    )
+    passed = Check("regression", True, f"not worse than v{holder.version} on {len(comparisons)} metrics", evidence)
+    return passed, comparisons

@@ -3,6 +3,9 @@ in a companion Chroma collection beside the chunks, so everyone who shares the s
 
 A file's record is written `pending` before its chunks are touched and `ok` (or `failed`) after, so a
 crash at any moment leaves a record that the next run redoes: no orphan chunks, no duplicates.
+
+The manifest's digest identifies the collection's content: ingest tags its run with it, assemble and
+evaluate record the digest they read, promote compares it with the collection as it is now.
 """
 
 from __future__ import annotations
@@ -12,6 +15,9 @@ import hashlib
 import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
+
+from ragctl.config.model import VectorStoreConfig
+from ragctl.digests import digest
 
 META_ID = "__collection__"
 SUFFIX = ".ragctl-manifest"
@@ -99,7 +105,16 @@ class Manifest:
     def digest(self) -> str:
         """Identifies the collection's content: the ingested files, their hashes and ingest keys."""
         rows = sorted((e.file, e.sha256, e.key) for e in self.entries.values() if e.state == "ok")
-        return hashlib.sha256(json.dumps([self.fingerprint, rows]).encode()).hexdigest()[:16]
+        return digest([self.fingerprint, rows])
 
     def expected_chunks(self) -> int:
         return sum(e.chunks for e in self.entries.values() if e.state == "ok")
+
+    def files(self) -> set[str]:
+        """The files whose chunks are in the collection."""
+        return {e.file for e in self.entries.values() if e.state == "ok"}
+
+
+def read(client: Any, store: VectorStoreConfig) -> Manifest:
+    """The manifest of a collection as it is now (empty when there is none); writes nothing."""
+    return Manifest.load(client, store.collection, create=False)

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 from ragctl.config.model import RagctlConfig
 from ragctl.errors import ConfigError
+from ragctl.session import Session
 
-PROMPT_URI_TAG = "ragctl.prompt_uri"
 _MLFLOW_VAR = re.compile(r"\{\{\s*(context|question)\s*\}\}")
 
 
@@ -53,16 +53,19 @@ def _load(uri: str) -> ResolvedPrompt:
     return ResolvedPrompt(text, f"prompts:/{found.name}/{found.version}")
 
 
-def pinned(config: RagctlConfig) -> str | None:
+def pinned(session: Session) -> str | None:
     """The version a `prompts:/` template points at now (no registering); None for an inline template."""
-    spec = config.prompt.template
+    _ = session.experiment_id
+    spec = session.config.prompt.template
     return _load(spec).uri if spec.startswith("prompts:/") else None
 
 
-def resolve(config: RagctlConfig) -> ResolvedPrompt:
+def resolve(session: Session) -> ResolvedPrompt:
     """The prompt the chain will carry, registering the inline template's text as a new version if needed."""
     import mlflow
 
+    _ = session.experiment_id
+    config = session.config
     spec = config.prompt.template
     if spec.startswith("prompts:/"):
         return _load(spec)

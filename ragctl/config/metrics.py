@@ -1,4 +1,5 @@
-"""Metric names: what a threshold or a report may refer to, and how a name maps to an MLflow metric key.
+"""Metric names and thresholds: what a threshold or a report may refer to, how a threshold is written
+(`">= 0.8"`), and how a name maps to an MLflow metric key. The config validates against this vocabulary.
 
 A retrieval metric is `<level><name>@k`: `hit_rate@5` matches gold sources as the dataset states them (file,
 and page when given); `file_hit_rate@5` matches by file only. Without `@k` it means "at the chain's top_k".
@@ -7,6 +8,7 @@ MLflow keys may not contain `@`, so `hit_rate@5` is logged as `hit_rate_at_5`.
 
 from __future__ import annotations
 
+import operator
 import re
 
 RETRIEVAL = ("hit_rate", "mrr", "recall", "precision", "ndcg")
@@ -56,3 +58,18 @@ def is_binary(name: str) -> bool:
 
 def mlflow_key(name: str) -> str:
     return name.replace("@", "_at_")
+
+
+OPS = {">=": operator.ge, "<=": operator.le, ">": operator.gt, "<": operator.lt, "==": operator.eq}
+_BOUND = re.compile(r"^\s*(>=|<=|>|<|==)\s*([-+]?[0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*$")
+
+
+def parse_threshold(name: str, spec: str | float) -> tuple[str, float]:
+    """A threshold -> (comparison, bound). A bare number means ">=" for a higher-is-better metric, else "<="."""
+    split(name)  # raises ValueError naming the known metrics
+    if isinstance(spec, (int, float)) and not isinstance(spec, bool):
+        return (">=" if higher_is_better(name) else "<="), float(spec)
+    match = _BOUND.match(str(spec))
+    if not match:
+        raise ValueError(f'{name}: {spec!r} is not a comparison; write e.g. ">= 0.8" or "<= 10"')
+    return match[1], float(match[2])

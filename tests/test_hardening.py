@@ -1,0 +1,123 @@
+"""Bad input tried by hand, each reproduced here first: a clear error or the right output, never a traceback."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from typer.testing import CliRunner
+
+from ragctl.cli.app import app
+from ragctl.errors import EXIT_CODES, DataError
+
+
+def flat(text: str) -> str:
+    return " ".join(text.split())
+
+
+def test_help_lists_every_exit_code() -> None:
+    shown = flat(CliRunner().invoke(app, ["--help"]).output.replace("│", " "))
+    for code, meaning in EXIT_CODES.items():
+        assert f"{code} {flat(meaning)}" in shown, code
+
+
+def test_square_brackets_in_a_config_path_are_shown_not_parsed(tmp_path: Path) -> None:
+    odd = tmp_path / "[" / "x].yaml"
+    result = CliRunner().invoke(app, ["config", "-c", str(odd)])
+    assert result.exit_code == 2, result.output
+    assert str(odd) in flat(result.output).replace(" ", "") or "[/x].yaml" in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def test_square_brackets_in_file_names_reach_the_terminal_intact(monkeypatch: pytest.MonkeyPatch) -> None:
+    from ragctl.cli import render
+
+    monkeypatch.setattr(render.out, "width", 240)
+    monkeypatch.setattr(render.err, "width", 240)
+
+    bad = SimpleNamespace(
+        file="notes [draft].txt", status="failed", outcome="corrupt", pages=0, chunks=0, reason="bad [red]x[/red] byte"
+    )
+    result = SimpleNamespace(
+        attention=[bad],
+        dry_run=False,
+        collection="docs",
+        chunks_total=0,
+        seconds=0.1,
+        summary={"files": {"failed": 1}, "chunks": {"added": 0, "deleted": 0, "total": 0}, "pages": 0},
+    )
+    with render.out.capture() as captured:
+        render.ingest_report(result)
+    shown = captured.get()
+    assert "notes [draft].txt" in shown and "bad [red]x[/red] byte" in shown
+    with render.err.capture() as captured:
+        render.error(DataError("cannot read [/x]", "see [b]"))
+    assert "cannot read [/x]" in captured.get() and "see [b]" in captured.get()
+
+
+def test_a_report_path_that_is_a_directory_is_refused_before_scoring(project: Path) -> None:
+    (project / "reports").mkdir()
+    result = CliRunner().invoke(app, ["evaluate", "--report", str(project / "reports")])
+    assert result.exit_code == 2 and "--report" in result.output and "is a directory" in flat(result.output)
+    assert not (project / ".ragctl" / "mlflow.db").exists(), "refused before any run or store was touched"
+
+
+def test_names_that_are_not_utf8_and_links_out_of_the_folder(project: Path) -> None:
+    """discover() gives every file a name that can be stored (bytes from another encoding as \\xNN) and marks
+    a symbolic link whose target lies outside its folder as refused unless ingestion.follow_symlinks."""
+    import os
+
+    from ragctl.config.model import IngestionConfig
+    from ragctl.documents import discover
+
+    docs = project / "docs"
+    docs.mkdir()
+    (docs / "notes [draft].txt").write_text("Draft notes.")
+    os.close(os.open(os.fsencode(docs) + b"/caf\xe9.txt", os.O_CREAT | os.O_WRONLY))
+    secret = project / "outside.txt"
+    secret.write_text("not for the index")
+    (docs / "link.txt").symlink_to(secret)
+    (docs / "inside.txt").write_text("inside")
+    (docs / "alias.txt").symlink_to(docs / "inside.txt")
+    found = {f.name: f for f in discover(IngestionConfig(paths=["docs"]))}
+    # alias.txt and inside.txt are one file: read once, under the first name
+    assert set(found) == {"notes [draft].txt", "caf\\xe9.txt", "link.txt", "alias.txt"}
+    assert all(name.encode("utf-8") for name in found)
+    assert "outside" in found["link.txt"].refused and "follow_symlinks" in found["link.txt"].refused
+    assert not found["alias.txt"].refused, "a link within the folder is read"
+    followed = {f.name: f for f in discover(IngestionConfig(paths=["docs"], follow_symlinks=True))}
+    assert not followed["link.txt"].refused
+
+
+def test_a_missing_service_fails_under_ci_and_skips_elsewhere(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.conftest import require
+
+    monkeypatch.setenv("CI", "1")
+    with pytest.raises(pytest.fail.Exception, match="required under CI"):
+        require(None, "PostgreSQL")
+    monkeypatch.delenv("CI")
+    with pytest.raises(pytest.skip.Exception):
+        require(None, "PostgreSQL")
+    require("/usr/bin/initdb", "PostgreSQL")  # present: neither
+
+
+def test_a_text_without_whitespace_is_cut_to_the_chunk_size(tmp_path: Path) -> None:
+    """A long run of characters with no space used to pass the tokenizer as one [UNK] token and become
+    one chunk of the whole file; now every chunk is bounded and nothing is lost."""
+    from ragctl.components.embeddings import UNKNOWN_WORD_CHARS, token_counter
+    from ragctl.config.model import RagctlConfig
+    from ragctl.stages.ingest.work import Keys, job, prepare
+
+    blob = "".join(f"{i:x}" for i in range(60_000))  # ~270,000 characters, no whitespace
+    (tmp_path / "blob.txt").write_text(blob)
+    config = RagctlConfig.model_validate({"chunking": {"context": False}})
+    digest = "0" * 64
+    prepared = prepare(job(tmp_path / "blob.txt", "blob.txt", digest, Keys.of(config).ingest_key(digest), config))
+    assert prepared.outcome == "ok" and len(prepared.chunks) > 100
+    count = token_counter(config.embedding)
+    assert max(len(count(c.text)) for c in prepared.chunks) <= config.chunking.chunk_size
+    assert max(len(c.text) for c in prepared.chunks) <= config.chunking.chunk_size * UNKNOWN_WORD_CHARS
+    assert blob.startswith(prepared.chunks[0].text) and blob.endswith(prepared.chunks[-1].text)
+    assert sum(len(c.text) for c in prepared.chunks) >= len(blob), "overlap repeats text, nothing is dropped"
+    assert len(count("word " * 400)) == 400, "counted, never truncated at the model's max_length"
