@@ -48,7 +48,8 @@ class ServiceError(RagctlError):
 
 
 class BusyError(RagctlError):
-    """Another ragctl process holds what this command needs (e.g. an ingest into the same collection)."""
+    """Another ragctl process holds what this command needs (an ingest into the same collection, an alias
+    move of the same model)."""
 
     exit_code = 5
 
@@ -59,5 +60,5 @@ EXIT_CODES = {
     2: "usage, configuration or evaluation dataset error",
     3: "bad input data",
     4: "an external service failed",
-    5: "busy: another ragctl process holds the collection",
+    5: "busy: another ragctl process holds the collection or the model's aliases",
 }

@@ -16,8 +16,8 @@ STATE = ["--set", "tracking.uri=sqlite:///state/mlflow.db", "--set", "vector_sto
     ("command", "code", "message"),
     [
         (["assemble"], 3, "collection 'ragctl' not found"),
-        (["evaluate"], 2, "no assembled chain found"),
-        (["register"], 2, "no assembled chain found"),
+        (["evaluate"], 2, "no chain assembled by project"),
+        (["register"], 2, "no chain assembled by project"),
         (["promote", "--version", "1"], 1, "has no version 1"),
         (["query", "anything?"], 2, "cannot load models:/ragctl-demo-chain@champion"),
     ],

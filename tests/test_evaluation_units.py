@@ -224,3 +224,27 @@ def test_an_mlflow_genai_dataset_by_name(tmp_path: Path, monkeypatch: pytest.Mon
     )
     with pytest.raises(DatasetError, match="no file and no MLflow evaluation dataset named 'nope'"):
         datasets.load("nope")
+
+
+@pytest.mark.e2e
+def test_a_script_in_a_question_or_answer_does_not_run_in_the_report(tmp_path: Path) -> None:
+    """In the real browser: strings from documents, questions and answers are text in the page, never code."""
+    import shutil
+    import subprocess
+
+    from ragctl.evaluation.reports import html
+    from tests.conftest import require
+
+    result = _result()
+    result.rows[1].question = "<script>document.title='pwned-q'</script>"
+    result.rows[1].answer = "<img src=x onerror=\"document.title='pwned-a'\">"
+    result.rows[1].sources = [{"file": "<svg onload=\"document.title='pwned-f'\">.pdf", "page": 1, "score": 0.1}]
+    page = tmp_path / "eval.html"
+    html.write(result, page)
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    require(chromium, "chromium (renders the HTML report)")
+    command = [str(chromium), "--headless", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=5000"]
+    dom = subprocess.run([*command, "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=120).stdout
+    assert "Worst questions" in dom, "the page rendered"
+    assert "pwned" not in dom.split("<title>", 1)[1].split("</title>", 1)[0], "no injected script ran"
+    assert "&lt;script&gt;document.title='pwned-q'&lt;/script&gt;" in dom

@@ -121,3 +121,57 @@ def test_a_text_without_whitespace_is_cut_to_the_chunk_size(tmp_path: Path) -> N
     assert blob.startswith(prepared.chunks[0].text) and blob.endswith(prepared.chunks[-1].text)
     assert sum(len(c.text) for c in prepared.chunks) >= len(blob), "overlap repeats text, nothing is dropped"
     assert len(count("word " * 400)) == 400, "counted, never truncated at the model's max_length"
+
+
+def test_evaluate_and_register_take_this_projects_chain_not_anothers(project: Path) -> None:
+    """Two pipelines in one experiment: without --model-uri each takes the chain it assembled itself."""
+    import mlflow
+
+    from ragctl.config.load import load_config
+    from ragctl.records.models import latest_assembled
+    from ragctl.session import Session
+
+    ours = load_config(None, ["project.name=ours", "vector_store.collection=ours-docs"])
+    session = Session(ours)
+    for project_name, collection, uri in (("ours", "ours-docs", "models:/m-ours"), ("theirs", "x-docs", "models:/m-x")):
+        tags = {"ragctl.stage": "assemble", "ragctl.project": project_name, "ragctl.collection": collection}
+        with mlflow.start_run(experiment_id=session.experiment_id, tags={**tags, "ragctl.model_uri": uri}):
+            pass
+    assert latest_assembled(session) == "models:/m-ours"
+
+
+def _closed_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_an_unreachable_endpoint_stops_a_command_in_seconds_before_it_writes(project: Path) -> None:
+    """ingest used to retry an embedding endpoint for 18 s, then leave a FAILED run and an empty collection
+    and manifest behind; assemble with an unreachable LLM endpoint exited 0."""
+    import time
+
+    api_base = f"http://127.0.0.1:{_closed_port()}/v1"
+    embedding = ["--set", "embedding.type=openai-compatible", "--set", f"embedding.api_base={api_base}"]
+    started = time.monotonic()
+    result = CliRunner().invoke(app, ["ingest", *embedding])
+    assert result.exit_code == 4, result.output
+    assert time.monotonic() - started < 10
+    assert "embedding endpoint" in flat(result.output) and api_base in flat(result.output)
+    assert not (project / ".ragctl" / "chroma").exists(), "no collection, no manifest"
+    llm = ["--set", "llm.type=openai-compatible", "--set", f"llm.api_base={api_base}"]
+    result = CliRunner().invoke(app, ["assemble", *llm])
+    assert result.exit_code == 4 and "LLM endpoint" in flat(result.output), result.output
+    import mlflow
+
+    mlflow.set_tracking_uri(f"sqlite:///{project}/.ragctl/mlflow.db")
+    assert mlflow.search_runs(search_all_experiments=True).empty, "no run was started"
+
+
+def test_a_yaml_tag_is_a_config_error_not_a_traceback(tmp_path: Path) -> None:
+    """Found by tests/test_properties.py: a tag the safe loader cannot construct raised from PyYAML."""
+    (tmp_path / "ragctl.yaml").write_text("retrieval: !!python/object:os.system {top_k: 3}\n")
+    result = CliRunner().invoke(app, ["config", "-c", str(tmp_path / "ragctl.yaml")])
+    assert result.exit_code == 2 and "invalid YAML" in result.output, result.output

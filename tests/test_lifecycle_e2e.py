@@ -576,3 +576,41 @@ def test_a_garbage_judge_is_unmeasured_and_fails_the_budget(project: Path, lifec
     report = json.loads(result.stdout)
     assert report["unmeasured"] == {"relevance": 2} and "relevance" not in report["metrics"]
     assert {g["metric"]: g["passed"] for g in report["gates"]}["relevance unmeasured"] is False
+
+
+class _BrokenLLM(BaseHTTPRequestHandler):
+    """An endpoint that is there (GET /models answers) but fails every completion."""
+
+    def do_GET(self) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.end_headers()
+        self.wfile.write(b'{"data": []}')
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers["Content-Length"]))
+        self.send_response(500)
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_assemble_refuses_a_chain_whose_test_answer_fails(project: Path, lifecycle: Lifecycle) -> None:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _BrokenLLM)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        api_base = f"http://127.0.0.1:{server.server_address[1]}/v1"
+        result = invoke("assemble", "--set", "llm.type=openai-compatible", "--set", f"llm.api_base={api_base}")
+    finally:
+        server.shutdown()
+    assert result.exit_code == 4, result.output
+    assert "failed its test answer" in " ".join(result.output.split())
+    (refused,) = client(project).search_runs(
+        [lifecycle.assemble["experiment_id"]],
+        "tags.`ragctl.stage` = 'assemble' and attributes.status = 'FAILED'",
+        order_by=["attributes.start_time DESC"],
+        max_results=1,
+    )
+    assert "test answer" in refused.data.tags["ragctl.error"]
+    assert "ragctl.model_uri" not in refused.data.tags, "a refused chain never becomes the default one"

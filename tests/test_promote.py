@@ -5,6 +5,11 @@ promote the real one)."""
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -190,3 +195,88 @@ def test_one_parser_for_every_model_reference() -> None:
     assert parse("challenger", "chain") == ModelRef("models:/chain@challenger", name="chain", alias="challenger")
     with pytest.raises(UsageError):
         parse("champion")
+
+
+def test_an_alias_the_registry_would_refuse_is_refused_before_the_gates(registry: Path) -> None:
+    for bad in ("bad alias'", "latest", "v3", ""):
+        result = promote(registry, "--alias", bad, "--version", "1")
+        assert result.exit_code == 2, (bad, result.output)
+        assert "--alias" in result.output and "Traceback" not in result.output
+    import mlflow
+
+    started = mlflow.search_runs(search_all_experiments=True, filter_string="tags.`ragctl.stage` = 'promote'")
+    assert len(started) == 0, "refused before a promote run was started"
+
+
+# --- real processes: two moves at once, and kill -9 between moving the alias and recording it ---------------
+
+
+def _child(registry: Path, script: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-c", script], cwd=registry.parent, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+
+
+def _ragctl(registry: Path, *args: str) -> subprocess.Popen[str]:
+    ragctl = Path(sys.executable).parent / "ragctl"
+    command = [str(ragctl), *args, "--config", str(registry), "--json"]
+    return subprocess.Popen(command, cwd=registry.parent, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+@pytest.mark.e2e
+def test_a_second_alias_move_waits_for_the_first_or_exits_5(registry: Path) -> None:
+    from ragctl.config.load import load_config
+    from ragctl.records.locks import moves_lock
+    from ragctl.session import Session
+
+    with moves_lock(Session(load_config(registry)), NAME):  # this process is moving the model's aliases
+        refused = _ragctl(registry, "promote", "--version", "1")
+        out, err = refused.communicate(timeout=120)
+        assert refused.returncode == 5, err
+        assert f"another alias move of model '{NAME}' is running" in " ".join(err.split())
+        queued = _ragctl(registry, "promote", "--version", "1", "--wait", "120")
+        time.sleep(8)  # the child is up and waiting on the lock
+        assert queued.poll() is None, queued.communicate()
+    out, err = queued.communicate(timeout=120)
+    assert queued.returncode == 0, err
+    assert json.loads(out)["version"] == "1"
+
+
+KILLED_MID_MOVE = """
+import sys, time
+from pathlib import Path
+from mlflow.tracking import MlflowClient
+from ragctl.cli.app import app
+
+moved = MlflowClient.set_registered_model_alias
+def stuck(self, *args, **kwargs):
+    if {after}:
+        moved(self, *args, **kwargs)
+    Path("reached").write_text("yes")
+    time.sleep(600)
+MlflowClient.set_registered_model_alias = stuck
+app(["promote", "--alias", "champion", "--version", "1", "--config", {config!r}])
+"""
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("after", [True, False], ids=["after-the-alias-moved", "before-it-moved"])
+def test_kill_9_mid_move_is_settled_by_the_next_command(registry: Path, after: bool) -> None:
+    import mlflow
+
+    child = _child(registry, KILLED_MID_MOVE.format(after=after, config=str(registry)))
+    deadline = time.monotonic() + 120
+    while not (registry.parent / "reached").exists():
+        assert child.poll() is None, child.communicate()
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    os.kill(child.pid, signal.SIGKILL)
+    child.wait()
+    held = mlflow.MlflowClient().get_registered_model(NAME).aliases.get("champion")
+    assert (str(held) if held else None) == ("1" if after else None)
+    moves = cli(registry, "history", "--alias", "champion")  # settles the pending move, then lists
+    runs = mlflow.search_runs(search_all_experiments=True, filter_string="tags.`ragctl.stage` = 'promote'")
+    assert list(runs["status"]) == ["FINISHED" if after else "KILLED"], "no move left RUNNING"
+    assert [(m["to_version"], m["from_version"]) for m in moves] == ([("1", None)] if after else [])
+    if after:
+        assert "ragctl.promoted_to.champion" in mlflow.MlflowClient().get_model_version(NAME, "1").tags

@@ -166,6 +166,9 @@ def promote(
         bool, typer.Option("--allow-regression", help="Override the gate: not worse than the alias's current holder")
     ] = False,
     force: Annotated[bool, typer.Option("--force", help="Override every gate (recorded)")] = False,
+    wait: Annotated[
+        float, typer.Option(help="Seconds to wait for another alias move of the model to finish", min=0)
+    ] = 0.0,
     config: ConfigOpt = None,
     set_: SetOpt = None,
     json_: JsonOpt = False,
@@ -179,11 +182,11 @@ def promote(
     if rollback:
         if version or from_alias:
             raise UsageError("--rollback takes no --version or --from: it returns the alias to its previous holder")
-        result = stage.rollback(active, alias, reason)
+        result = stage.rollback(active, alias, reason, wait)
     else:
         flags = {"evaluation": allow_unevaluated, "collection": allow_collection_change, "regression": allow_regression}
         allow = tuple(gate for gate, on in flags.items() if on)
-        result = stage.run(active, alias, version, from_alias, reason, force, allow)
+        result = stage.run(active, alias, version, from_alias, reason, force, allow, wait)
     if json_:
         render.emit_json(result)
         return

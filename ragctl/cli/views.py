@@ -86,7 +86,7 @@ def history(
 ) -> None:
     """Every move of an alias: when, promote or rollback, from, to, who, why, overrides, the run."""
     from ragctl.cli import render
-    from ragctl.records.moves import moves as alias_moves
+    from ragctl.records.moves import history as alias_moves
 
     moves = alias_moves(session(config, set_, json_), alias)
     if json_:

@@ -31,7 +31,7 @@ def load_config(
         path = Path(source)
         root = _compose(_read(path), path)
         # Values come from the same node tree the error messages take their line numbers from.
-        layer = yaml.SafeLoader("").construct_document(root) if root is not None else {}
+        layer = _construct(root, path) if root is not None else {}
         if not isinstance(layer, dict):
             raise ConfigError(f"{_where(path, root, ())}: the top level must be a mapping of sections")
         _merge(data, _interpolate(layer, (), path, root))
@@ -81,6 +81,16 @@ def _compose(text: str, path: Path | None) -> yaml.Node | None:
         line = f":{mark.line + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or str(exc)
         raise ConfigError(f"{path}{line}: invalid YAML: {problem}", "check indentation and quoting") from None
+
+
+def _construct(root: yaml.Node, path: Path) -> Any:
+    try:
+        return yaml.SafeLoader("").construct_document(root)
+    except yaml.YAMLError as exc:  # e.g. a tag no safe loader knows (`!python/object`, `!0`)
+        mark = getattr(exc, "problem_mark", None)
+        line = f":{mark.line + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ConfigError(f"{path}{line}: invalid YAML: {problem}", "plain YAML only: no tags") from None
 
 
 def _node_at(root: yaml.Node | None, loc: Loc, exact: bool = False) -> yaml.Node | None:

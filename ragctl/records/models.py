@@ -48,6 +48,18 @@ def parse(ref: str, default_name: str | None = None) -> ModelRef:
     return ModelRef(f"models:/{default_name}@{ref}", name=default_name, alias=ref)
 
 
+def check_alias(alias: str) -> None:
+    """Refuse an alias the registry would refuse (after the gates ran), with MLflow's own rules."""
+    from mlflow.exceptions import MlflowException
+    from mlflow.utils.validation import _validate_model_alias_name, _validate_model_alias_name_reserved
+
+    try:
+        _validate_model_alias_name(alias)
+        _validate_model_alias_name_reserved(alias)
+    except MlflowException as exc:
+        raise UsageError(f"--alias {alias!r}: {exc.message}", "e.g. champion, challenger, prod-eu") from None
+
+
 def version(session: Session, ref: ModelRef) -> Any | None:
     """The registry version a reference names, or None (no such model, version or alias)."""
     from mlflow.exceptions import MlflowException
@@ -82,10 +94,16 @@ def chain_config(uri: str) -> dict[str, Any]:
 
 
 def latest_assembled(session: Session) -> str:
-    """The model URI of the newest assemble run in the experiment."""
-    assembled = runs.latest(session, "assemble")
+    """The model URI of the newest chain this project assembled from its collection (another pipeline
+    sharing the experiment assembles chains of its own)."""
+    mine = {t.PROJECT: session.config.project.name, t.COLLECTION: session.store.collection}
+    assembled = runs.latest(session, "assemble", mine)
     if assembled is None or t.MODEL_URI not in assembled.data.tags:
-        raise UsageError("no assembled chain found in this experiment", "run `ragctl assemble` or pass --model-uri")
+        raise UsageError(
+            f"no chain assembled by project '{mine[t.PROJECT]}' from collection '{mine[t.COLLECTION]}' "
+            "in this experiment",
+            "run `ragctl assemble` or pass --model-uri",
+        )
     return str(assembled.data.tags[t.MODEL_URI])
 
 

@@ -1,6 +1,10 @@
 """Alias moves and registry versions. Every move of an alias is one promote run whose tags say who, when,
 why, from, to, the overrides and the evidence; the version moved to is tagged too. `history`, `--rollback`
-and lineage read the moves back from those runs."""
+and lineage read the moves back from those runs.
+
+A move is a transaction under the model's lock (records/locks.py): its run is started (pending, RUNNING)
+before the alias changes and finished after. A process killed between the two leaves a RUNNING run; the
+next command that takes the lock reconciles it: FINISHED if the alias did move, KILLED if it did not."""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ import getpass
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from ragctl.records import models, runs
+from ragctl.records import filters, locks, models, runs
 from ragctl.records import tags as t
 from ragctl.session import Session
 
@@ -56,10 +60,50 @@ def _move(run: Any) -> Move:
     )
 
 
+RECONCILED = "ragctl.reconciled"
+
+
+def reconcile(session: Session, name: str) -> list[str]:
+    """Settle the moves of `name` that a dead process left pending (the caller holds the model's lock, so
+    no live process is in the middle of one). Returns their run ids."""
+    settled = []
+    pending = session.mlflow.search_runs(
+        [session.experiment_id], filters.runs("promote", "RUNNING", {t.MODEL_NAME: name}), max_results=100
+    )
+    for run in pending:
+        tags = run.data.tags
+        held = models.holder(session, name, tags.get(t.ALIAS, ""))
+        moved = held is not None and str(held.version) == tags.get(t.TO_VERSION)
+        who = f"process {tags.get(t.PID, '?')} on {tags.get(t.HOST, '?')}"
+        if moved and held is not None:
+            session.mlflow.set_tag(run.info.run_id, RECONCILED, f"the alias moved; {who} ended before recording it")
+            stamp = f"{tags.get(t.ACTION, 'promote')} by {tags.get(t.WHO, '?')} in run {run.info.run_id}"
+            session.mlflow.set_model_version_tag(name, held.version, f"{t.PROMOTED_TO_PREFIX}{tags[t.ALIAS]}", stamp)
+        else:
+            session.mlflow.set_tag(run.info.run_id, t.ERROR, f"killed: {who} ended before moving the alias")
+        session.mlflow.set_terminated(run.info.run_id, "FINISHED" if moved else "KILLED")
+        settled.append(run.info.run_id)
+    return settled
+
+
 def moves(session: Session, alias: str, limit: int = 100) -> list[Move]:
     """The moves of one alias of the configured model, newest first."""
     name = session.config.registry.model_name
     return [_move(r) for r in runs.search(session, "promote", {t.ALIAS: alias, t.MODEL_NAME: name}, limit)]
+
+
+def history(session: Session, alias: str) -> list[Move]:
+    """`moves`, after settling the pending moves a dead process left, unless another move is in progress."""
+    from ragctl.errors import BusyError
+
+    name = session.config.registry.model_name
+    if models.versions(session, name):  # nothing to settle (nor to lock) before the first version
+        try:
+            with locks.moves_lock(session, name, 0.0):
+                reconcile(session, name)
+        except BusyError:
+            pass  # a live move holds the lock: show what is recorded so far
+    return moves(session, alias)
 
 
 def moves_to(session: Session, name: str, version: str) -> list[Move]:

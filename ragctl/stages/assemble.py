@@ -6,13 +6,17 @@ requirements, a signature and an input example; the run links the ingest run and
 
 from __future__ import annotations
 
+import logging
 import re
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from ragctl.config.model import RetrievalConfig
+from ragctl.errors import ServiceError
 from ragctl.records import tags as t
 from ragctl.session import Session
 
@@ -94,14 +98,41 @@ def retrieval_summary(retrieval: RetrievalConfig) -> str:
     return ", ".join(parts)
 
 
+@contextmanager
+def _test_answer_failures() -> Iterator[list[str]]:
+    """MLflow test-runs the chain on its input example while logging it, and only warns when that fails;
+    the warnings are caught here, so a chain that cannot answer is refused instead of logged as fine."""
+    logger = logging.getLogger("mlflow.models.model")
+    failures: list[str] = []
+
+    class Catch(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            message = record.getMessage()
+            if "Failed to validate serving input example" in message:
+                failures.append(message.rsplit("Got error: ", 1)[-1].strip())
+
+    handler, saved = Catch(), (logger.level, logger.propagate)
+    logger.setLevel(logging.WARNING)
+    logger.propagate = False
+    logger.addHandler(handler)
+    try:
+        yield failures
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(saved[0])
+        logger.propagate = saved[1]
+
+
 def run(session: Session) -> AssembleResult:
     import mlflow
     import pandas as pd
 
+    from ragctl.components.http import check_endpoints
     from ragctl.components.vector_stores import open_collection
     from ragctl.records import manifest, prompts, runs
 
     config, store = session.config, session.store
+    check_endpoints(config.chain_config())  # in seconds, before any run: the endpoints the chain will call
     open_collection(store, client=session.chroma)  # fail early and clearly when there is no index yet
     ingest = runs.latest(session, "ingest", {t.COLLECTION: store.collection})
     ingest_id = ingest.info.run_id if ingest else None
@@ -127,7 +158,11 @@ def run(session: Session) -> AssembleResult:
             }
         )
         mlflow.log_text(prompt.text, "prompt.txt")
-        with session.reporter.task("Logging the chain (loads and test-runs it)", total=None), warnings.catch_warnings():
+        with (
+            session.reporter.task("Logging the chain (loads and test-runs it)", total=None),
+            warnings.catch_warnings(),
+            _test_answer_failures() as failures,
+        ):
             warnings.simplefilter("ignore")
             info = mlflow.pyfunc.log_model(
                 # The LoggedModel's name: what MLflow's model and "Agent versions" pages show.
@@ -139,6 +174,11 @@ def run(session: Session) -> AssembleResult:
                 pip_requirements=pip_requirements(),
                 signature=signature(),
                 input_example=pd.DataFrame({"question": [EXAMPLE_QUESTION]}),
+            )
+        if failures:
+            raise ServiceError(
+                f"the chain failed its test answer to {EXAMPLE_QUESTION!r}: {failures[0][:500]}",
+                "check the llm, embedding and vector_store settings; the chain was not recorded as assembled",
             )
         mlflow.set_tag(t.MODEL_URI, info.model_uri)
         return AssembleResult(

@@ -96,9 +96,11 @@ def run(
 
     from ragctl import tracing
     from ragctl.components import create
+    from ragctl.components.http import check_endpoints
     from ragctl.records import runs
 
     config = session.config
+    check_endpoints({"llm": config.llm.model_dump()})
     settings = config.evaluation.generation
     started = time.monotonic()
     collection, records, digest = _candidates(session)

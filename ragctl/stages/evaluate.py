@@ -159,6 +159,7 @@ def run(
     import mlflow
 
     from ragctl.components import create
+    from ragctl.components.http import check_endpoints
     from ragctl.evaluation import reports
 
     config = session.config
@@ -168,6 +169,10 @@ def run(
     experiment_id = session.experiment_id
     model_uri = model_uri or models.latest_assembled(session)
     base_uri = _baseline_uri(session, baseline_ref) if baseline_ref else configured_baseline(session)
+    # The endpoints the chains and the judge will call, in seconds, before any run is started.
+    check_endpoints(_chain_config(model_uri) | {"evaluation": config.evaluation.model_dump()})
+    if base_uri:
+        check_endpoints(_chain_config(base_uri))
     # Loaded once for both models: the embedding model behind semantic similarity.
     embed = create("embedding", config.embedding) if config.evaluation.semantic_similarity else None
     base = score(session, base_uri, dataset, "baseline", embed) if base_uri else None

@@ -61,6 +61,7 @@ class IngestResult:
 
 
 def run(session: Session, dry_run: bool = False, rebuild: bool = False, wait: float = 0.0) -> IngestResult:
+    from ragctl.components.http import check_endpoints
     from ragctl.stages.ingest.lock import collection_lock
 
     started = time.perf_counter()
@@ -69,6 +70,7 @@ def run(session: Session, dry_run: bool = False, rebuild: bool = False, wait: fl
     if dry_run:
         return _dry_run(session, files, keys, rebuild, started)
     _ = session.experiment_id  # an unreachable tracking server stops the run before the store is touched
+    check_endpoints({"embedding": config.embedding.model_dump()})  # and so does an embedding endpoint
     with collection_lock(session.store, session.chroma, wait) as renew:
         store = open_store(session.chroma, session.store, config, keys, rebuild)
         plan = make_plan(files, store.manifest, store.collection, keys)

@@ -10,7 +10,7 @@ from typing import Any
 
 from ragctl.errors import GateFailed, UsageError
 from ragctl.evaluation.statistics import Comparison
-from ragctl.records import models, moves
+from ragctl.records import locks, models, moves
 from ragctl.session import Session
 from ragctl.stages.promote import gates
 
@@ -93,10 +93,33 @@ def run(
     reason: str = "",
     force: bool = False,
     allow: tuple[str, ...] = (),
+    wait: float = 0.0,
 ) -> PromoteResult:
-    """Check the gates (evaluation, collection, regression against the current holder), then move the alias.
+    """Check the gates (evaluation, collection, regression against the current holder), then move the alias,
+    all under the model's lock: a second promote waits (or exits 5) and then compares with the new holder.
     `allow` names gates to override (see gates.OVERRIDES); `force` overrides them all."""
+    models.check_alias(alias)
     name = session.config.registry.model_name
+    with locks.moves_lock(session, name, wait):
+        _reconcile(session, name)
+        return _promote(session, name, alias, version, from_alias, reason, force, allow)
+
+
+def _reconcile(session: Session, name: str) -> None:
+    for run_id in moves.reconcile(session, name):
+        session.reporter.note(f"settled the alias move of run {run_id}: its process ended mid-move")
+
+
+def _promote(
+    session: Session,
+    name: str,
+    alias: str,
+    version: str | None,
+    from_alias: str | None,
+    reason: str,
+    force: bool,
+    allow: tuple[str, ...],
+) -> PromoteResult:
     target = _target(session, name, version, from_alias)
     previous = models.holder(session, name, alias)
     with session.reporter.task(f"Checking the gates for {name} v{target.version} -> {alias}", total=None):
@@ -117,10 +140,17 @@ def run(
     return _result(session, run_id, alias, target, previous, reason, "promote", checks, comparisons)
 
 
-def rollback(session: Session, alias: str, reason: str = "") -> PromoteResult:
+def rollback(session: Session, alias: str, reason: str = "", wait: float = 0.0) -> PromoteResult:
     """Return the alias to the version it pointed at before its latest move (no gates: that version held
     the alias before; the move is recorded like any other)."""
+    models.check_alias(alias)
     name = session.config.registry.model_name
+    with locks.moves_lock(session, name, wait):
+        _reconcile(session, name)
+        return _rollback(session, name, alias, reason)
+
+
+def _rollback(session: Session, name: str, alias: str, reason: str) -> PromoteResult:
     current = models.holder(session, name, alias)
     if current is None:
         raise GateFailed(f"rollback refused: '{name}' has no alias '{alias}'")
