@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from ragctl.config.model import RagctlConfig, VectorStoreConfig
-from ragctl.errors import ServiceError
+from ragctl.errors import ConfigError, ServiceError
 from ragctl.progress import Reporter
 
 _LOCAL_SCHEMES = ("sqlite:", "file:")
@@ -65,10 +65,23 @@ class Session:
             _reachable(uri)
         try:
             experiment = mlflow.get_experiment_by_name(config.project.experiment)
-            if experiment is not None:
-                return str(experiment.experiment_id)
-            location = Path(config.tracking.artifact_location).resolve().as_uri() if is_local(uri) else None
-            return str(mlflow.create_experiment(config.project.experiment, artifact_location=location))
+            if experiment is None:
+                location = Path(config.tracking.artifact_location).resolve().as_uri() if is_local(uri) else None
+                found = str(mlflow.create_experiment(config.project.experiment, artifact_location=location))
+            elif experiment.lifecycle_stage == "deleted":
+                raise ConfigError(
+                    f"MLflow experiment '{config.project.experiment}' is deleted",
+                    f"restore it (mlflow experiments restore --experiment-id {experiment.experiment_id}) "
+                    "or choose another project.experiment",
+                )
+            else:
+                found = str(experiment.experiment_id)
+            # The active experiment too: MLflow refuses to resume a run of another experiment than the
+            # active one, which an earlier mlflow.set_experiment in the same process may have set.
+            mlflow.set_experiment(experiment_id=found)
+            return found
+        except ConfigError:
+            raise
         except Exception as exc:
             if is_local(uri):
                 raise

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -175,3 +176,48 @@ def test_a_yaml_tag_is_a_config_error_not_a_traceback(tmp_path: Path) -> None:
     (tmp_path / "ragctl.yaml").write_text("retrieval: !!python/object:os.system {top_k: 3}\n")
     result = CliRunner().invoke(app, ["config", "-c", str(tmp_path / "ragctl.yaml")])
     assert result.exit_code == 2 and "invalid YAML" in result.output, result.output
+
+
+def test_a_stage_run_left_running_by_a_dead_process_is_marked_killed_by_the_next(project: Path) -> None:
+    """kill -9 during register (or any stage) left its run RUNNING forever; the next run of that stage on
+    this host marks it KILLED. A run whose process still lives is left alone."""
+    import socket
+    import subprocess
+    import sys
+
+    import mlflow
+
+    from ragctl.config.load import load_config
+    from ragctl.records import runs
+    from ragctl.session import Session
+
+    session = Session(load_config(None))
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    here = {"ragctl.stage": "register", "ragctl.host": socket.gethostname()}
+    client = session.mlflow
+    dead = client.create_run(session.experiment_id, tags={**here, "ragctl.pid": gone.stdout.strip()}).info.run_id
+    alive = client.create_run(session.experiment_id, tags={**here, "ragctl.pid": str(os.getpid())}).info.run_id
+    with runs.stage_run(session, "register"):
+        pass
+    assert (
+        client.get_run(dead).info.status == "KILLED"
+        and "killed: process" in client.get_run(dead).data.tags["ragctl.error"]
+    )
+    assert client.get_run(alive).info.status == "RUNNING"
+    mlflow.MlflowClient().set_terminated(alive)
+
+
+def test_a_deleted_experiment_is_a_clear_error_and_an_active_one_is_no_trap(project: Path) -> None:
+    import mlflow
+
+    from ragctl.config.load import load_config
+    from ragctl.session import Session
+
+    first = Session(load_config(None, ["project.experiment=kept"])).experiment_id
+    other = mlflow.create_experiment("elsewhere")
+    mlflow.set_experiment(experiment_id=other)  # a notebook's earlier choice must not capture ragctl's runs
+    again = Session(load_config(None, ["project.experiment=kept"]))
+    assert again.experiment_id == first and mlflow.get_experiment(first).name == "kept"
+    mlflow.delete_experiment(first)
+    result = CliRunner().invoke(app, ["status", "--set", "project.experiment=kept"])
+    assert result.exit_code == 2 and "is deleted" in result.output, result.output

@@ -7,13 +7,13 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import threading
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -324,12 +324,6 @@ def test_fresh_process_loads_the_champion_with_stock_mlflow(project: Path, tmp_p
     }
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _trace_count(project: Path) -> int:
     import sqlite3
 
@@ -338,44 +332,15 @@ def _trace_count(project: Path) -> int:
 
 
 def test_mlflow_models_serve_answers(project: Path) -> None:
-    port = _free_port()
     bin_dir = str(Path(sys.executable).parent)
     env = {
-        **os.environ,
         "MLFLOW_TRACKING_URI": f"sqlite:///{project}/state/mlflow.db",
         "PATH": bin_dir + os.pathsep + os.environ.get("PATH", ""),
+        # served from another folder: the relative index path in the model is redirected at load time
+        "RAGCTL_CHROMA_PATH": str(project / "state" / "chroma"),
     }
-    # served from another folder: the relative index path in the model is redirected at load time
-    env["RAGCTL_CHROMA_PATH"] = str(project / "state" / "chroma")
-    server = subprocess.Popen(
-        [
-            f"{bin_dir}/mlflow",
-            "models",
-            "serve",
-            "-m",
-            f"models:/{MODEL}@champion",
-            "--env-manager",
-            "local",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-        ],
-        env=env,
-        cwd="/",
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/ping", timeout=2)
-                break
-            except OSError:
-                assert server.poll() is None, "mlflow models serve exited"
-                time.sleep(1)
+    serve = [f"{bin_dir}/mlflow", "models", "serve", "-m", f"models:/{MODEL}@champion", "--env-manager", "local"]
+    with servers.serve(serve, "/ping", env=env, cwd="/") as port:
         body = json.dumps({"dataframe_records": [{"question": "When was the Duchy of Normandy founded?"}]}).encode()
         request = urllib.request.Request(
             f"http://127.0.0.1:{port}/invocations", body, {"Content-Type": "application/json"}
@@ -388,9 +353,6 @@ def test_mlflow_models_serve_answers(project: Path) -> None:
         assert _trace_count(project) == traces_before, "serving writes no traces unless asked to"
         assert prediction["sources"][0]["file"] == "normans.pdf"
         assert prediction["citation"]["file"] == "normans.pdf" and prediction["citation"]["page"] >= 1
-    finally:
-        os.killpg(server.pid, 15)
-        server.wait(timeout=30)
 
 
 def test_query_and_status(project: Path) -> None:
@@ -563,15 +525,21 @@ class _GarbageJudge(BaseHTTPRequestHandler):
         pass
 
 
-def test_a_garbage_judge_is_unmeasured_and_fails_the_budget(project: Path, lifecycle: Lifecycle) -> None:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _GarbageJudge)
+@contextmanager
+def _endpoint(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
+    """A small HTTP server on loopback playing a misbehaving endpoint; yields its api_base."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        api_base = f"http://127.0.0.1:{server.server_address[1]}/v1"
-        judge = f"evaluation.judge={{api_base: '{api_base}', model: x, metrics: [relevance], max_unmeasured: 0.5}}"
-        result = invoke("evaluate", "--json", "--model-uri", lifecycle.model_uri, "--limit", "2", "--set", judge)
+        yield f"http://127.0.0.1:{server.server_address[1]}/v1"
     finally:
         server.shutdown()
+
+
+def test_a_garbage_judge_is_unmeasured_and_fails_the_budget(project: Path, lifecycle: Lifecycle) -> None:
+    with _endpoint(_GarbageJudge) as api_base:
+        judge = f"evaluation.judge={{api_base: '{api_base}', model: x, metrics: [relevance], max_unmeasured: 0.5}}"
+        result = invoke("evaluate", "--json", "--model-uri", lifecycle.model_uri, "--limit", "2", "--set", judge)
     assert result.exit_code == 1, result.output
     report = json.loads(result.stdout)
     assert report["unmeasured"] == {"relevance": 2} and "relevance" not in report["metrics"]
@@ -597,13 +565,8 @@ class _BrokenLLM(BaseHTTPRequestHandler):
 
 
 def test_assemble_refuses_a_chain_whose_test_answer_fails(project: Path, lifecycle: Lifecycle) -> None:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _BrokenLLM)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        api_base = f"http://127.0.0.1:{server.server_address[1]}/v1"
+    with _endpoint(_BrokenLLM) as api_base:
         result = invoke("assemble", "--set", "llm.type=openai-compatible", "--set", f"llm.api_base={api_base}")
-    finally:
-        server.shutdown()
     assert result.exit_code == 4, result.output
     assert "failed its test answer" in " ".join(result.output.split())
     (refused,) = client(project).search_runs(
@@ -614,3 +577,25 @@ def test_assemble_refuses_a_chain_whose_test_answer_fails(project: Path, lifecyc
     )
     assert "test answer" in refused.data.tags["ragctl.error"]
     assert "ragctl.model_uri" not in refused.data.tags, "a refused chain never becomes the default one"
+
+
+def test_kill_9_during_evaluate_leaves_no_run_running(project: Path, lifecycle: Lifecycle) -> None:
+    import signal
+
+    ragctl_bin = Path(sys.executable).parent / "ragctl"
+    command = [str(ragctl_bin), "evaluate", "--model-uri", lifecycle.model_uri, "--config", "ragctl.yaml", "--json"]
+    child = subprocess.Popen(command, cwd=project, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    experiment = [lifecycle.assemble["experiment_id"]]
+    running = "tags.`ragctl.stage` = 'evaluate' and attributes.status = 'RUNNING'"
+    deadline = time.monotonic() + 180
+    while not client(project).search_runs(experiment, running):
+        assert child.poll() is None and time.monotonic() < deadline, "the evaluation ended before it was killed"
+        time.sleep(0.2)
+    time.sleep(3)  # mid-scoring
+    os.kill(child.pid, signal.SIGKILL)
+    child.wait()
+    (killed,) = client(project).search_runs(experiment, running)
+    ragctl("evaluate", "--model-uri", lifecycle.model_uri, "--limit", "1", "--set", "evaluation.thresholds={}")
+    assert not client(project).search_runs(experiment, running), "no run left RUNNING"
+    reaped = client(project).get_run(killed.info.run_id)
+    assert reaped.info.status == "KILLED" and f"process {child.pid}" in reaped.data.tags["ragctl.error"]

@@ -8,15 +8,11 @@ import glob
 import json
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 import urllib.request
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -29,42 +25,11 @@ from tests.conftest import require
 BIN = Path(sys.executable).parent
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@contextmanager
-def _serve(args: list[str], health: str, env: dict[str, str] | None = None, cwd: str | None = None) -> Iterator[int]:
-    """Start a server on a free loopback port, wait for its health route, stop its process group after."""
-    port = _free_port()
-    proc = subprocess.Popen(
-        [*args, "--host", "127.0.0.1", "--port", str(port)],
-        env={**os.environ, **(env or {})},
-        cwd=cwd,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}{health}", timeout=2)
-                break
-            except OSError:
-                assert proc.poll() is None and time.monotonic() < deadline, f"{args[0]} did not start"
-                time.sleep(0.5)
-        yield port
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=30)
-
-
 @pytest.fixture
 def chroma_port(tmp_path: Path) -> Iterator[int]:
-    with _serve([str(BIN / "chroma"), "run", "--path", str(tmp_path / "chroma-server")], "/api/v2/heartbeat") as port:
+    with servers.serve(
+        [str(BIN / "chroma"), "run", "--path", str(tmp_path / "chroma-server")], "/api/v2/heartbeat"
+    ) as port:
         yield port
 
 
@@ -80,7 +45,7 @@ def postgres_url() -> Iterator[str]:
     initdb, pg_ctl = _postgres_bin("initdb"), _postgres_bin("pg_ctl")
     require(initdb and pg_ctl, "PostgreSQL (Debian's postgresql: initdb, pg_ctl)")
     root = Path(tempfile.mkdtemp(prefix="ragctl-postgres-"))
-    data, port = root / "data", _free_port()
+    data, port = root / "data", servers.free_port()
     as_user: list[str] = []
     if os.geteuid() == 0:
         shutil.chown(root, "postgres")
@@ -102,7 +67,7 @@ def postgres_url() -> Iterator[str]:
 
 @pytest.fixture
 def mlflow_port(tmp_path: Path, postgres_url: str) -> Iterator[int]:
-    with _serve(
+    with servers.serve(
         [
             str(BIN / "mlflow"),
             "server",
@@ -179,7 +144,7 @@ def test_the_team_lifecycle_on_real_servers(
         "--env-manager",
         "local",
     ]
-    with _serve(serve, "/ping", env=env, cwd="/") as port:
+    with servers.serve(serve, "/ping", env=env, cwd="/") as port:
         body = json.dumps({"dataframe_records": [{"question": "When was the Duchy of Normandy founded?"}]})
         request = urllib.request.Request(
             f"http://127.0.0.1:{port}/invocations", body.encode(), {"Content-Type": "application/json"}
@@ -189,7 +154,7 @@ def test_the_team_lifecycle_on_real_servers(
 
 
 def test_unreachable_tracking_server_is_exit_4(project: Path) -> None:
-    port = _free_port()
+    port = servers.free_port()
     result = CliRunner().invoke(app, ["ingest", "--set", f"tracking.uri=http://127.0.0.1:{port}"])
     assert result.exit_code == 4, result.output
     assert "MLflow tracking server" in result.output and len(result.output.strip().splitlines()) <= 3
@@ -197,7 +162,7 @@ def test_unreachable_tracking_server_is_exit_4(project: Path) -> None:
 
 
 def test_unreachable_chroma_server_is_exit_4(project: Path) -> None:
-    port = _free_port()
+    port = servers.free_port()
     result = CliRunner().invoke(
         app, ["ingest", "--set", "vector_store.mode=http", "--set", f"vector_store.port={port}"]
     )
