@@ -114,7 +114,14 @@ def moves_lock(session: Session, name: str, wait: float = 0.0) -> Iterator[None]
         with file_lock(folder / f"{re.sub(r'[^A-Za-z0-9._-]+', '_', name)}.ragctl-moves", subject, wait):
             yield
         return
+    from mlflow.exceptions import MlflowException
+
     client = session.mlflow
+    try:
+        client.get_registered_model(name)
+    except MlflowException:  # no such model: no alias to move, nothing to hold (the caller refuses)
+        yield
+        return
 
     def read() -> dict[str, Any]:
         try:
