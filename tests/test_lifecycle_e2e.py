@@ -506,14 +506,17 @@ def test_judge_through_a_real_endpoint_counts_unmeasured_verdicts(
     report = ragctl("evaluate", *chain, "--limit", "2", "--set", judge, "--set", "evaluation.thresholds={}")
     gates = {g["metric"]: g for g in report["gates"]}
     assert len(report["worst"]) == 2, "both questions are listed with their verdicts"
+    replied = 0
     for metric in ("groundedness", "correctness"):
         for row in report["worst"]:
-            # The judge answered every question: a verdict, or a reply that was not yes/no (the 270M model
-            # says "unknown" now and then). A call that failed would leave its error here instead.
+            # Never a failed call: a verdict, a reply that was not yes/no (the 270M model says "unknown" now
+            # and then), or no verdict written; a call that failed would leave its error here instead.
             reason = row["unmeasured"].get(metric, "")
-            assert metric in row["values"] or reason.startswith("unparseable verdict"), (metric, row)
+            assert metric in row["values"] or reason.startswith(("unparseable verdict", "no verdict")), (metric, row)
+            replied += metric in row["values"] or reason.startswith("unparseable verdict")
         unmeasured = report["unmeasured"][metric]
         assert gates[f"{metric} unmeasured"]["value"] == unmeasured / 2 and gates[f"{metric} unmeasured"]["passed"]
+    assert replied, "the judge answered at least one question"
 
 
 class _GarbageJudge(BaseHTTPRequestHandler):

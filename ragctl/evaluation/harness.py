@@ -88,6 +88,11 @@ def _from_mlflow(key: str) -> str:
     return key.replace("_at_", "@")
 
 
+def _missing(value: Any) -> bool:
+    """None, or the NaN a pandas frame holds for a missing cell."""
+    return value is None or (isinstance(value, float) and value != value)
+
+
 def _row(item: Item, result: dict[str, Any], judged: Mapping[str, str]) -> Row:
     response = result.get("response") or {}
     row = Row(
@@ -111,9 +116,12 @@ def _row(item: Item, result: dict[str, Any], judged: Mapping[str, str]) -> Row:
             if key not in judges:
                 continue
             metric = judges[key]
-            verdict = _VERDICTS.get(str(value).strip().lower()) if value is not None else None
+            if _missing(value):  # MLflow's frame has NaN where the judge wrote nothing: counted below
+                continue
+            verdict = _VERDICTS.get(str(value).strip().lower())
             if verdict is None:
-                row.unmeasured[metric] = str(result.get(f"{key}/error_message") or f"unparseable verdict {value!r}")
+                error = result.get(f"{key}/error_message")
+                row.unmeasured[metric] = str(error) if not _missing(error) else f"unparseable verdict {value!r}"
             else:
                 row.values[metric] = verdict
         elif isinstance(value, (int, float)) and not isinstance(value, bool) and value == value:
