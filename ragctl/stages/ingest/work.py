@@ -161,8 +161,15 @@ def prepare(job: Job) -> Prepared:
     with contextlib.redirect_stdout(io.StringIO()):  # llama-index prints when a title nears the chunk size
         nodes = splitter.get_nodes_from_documents(documents)
     chunks = []
+    # The splitter names nodes with random UUIDs and links neighbours by them; ids from the file and its key
+    # make a redo overwrite instead of duplicate, and the links must name the same ids (else every ingest of
+    # one file stores different metadata, pointing at chunks that do not exist).
+    ids = {node.id_: hashlib.sha256(f"{name}|{job.key}|{i}".encode()).hexdigest()[:32] for i, node in enumerate(nodes)}
     for index, node in enumerate(nodes):
-        node.id_ = hashlib.sha256(f"{name}|{job.key}|{index}".encode()).hexdigest()[:32]
+        node.id_ = ids[node.id_]
+        for related in node.relationships.values():
+            if not isinstance(related, list) and related.node_id in ids:
+                related.node_id = ids[related.node_id]
         node.metadata.update(sha256=job.sha256, ingest_key=job.key, chunk_index=index, chunk_count=len(nodes))
         hidden = [k for k in node.metadata if k not in CONTEXT_KEYS]
         node.excluded_embed_metadata_keys = hidden
