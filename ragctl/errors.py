@@ -62,3 +62,31 @@ EXIT_CODES = {
     4: "an external service failed",
     5: "busy: another ragctl process holds the collection or the model's aliases",
 }
+
+
+def lost_service(exc: BaseException) -> ServiceError | None:
+    """A server that went away in the middle of a command (Chroma over httpx, MLflow over requests) as the
+    ServiceError to show; None for any other exception. Looks only at modules already loaded: the CLI
+    imports nothing for it."""
+    import sys
+
+    httpx, requests = sys.modules.get("httpx"), sys.modules.get("requests")
+    seen: BaseException | None = exc
+    while seen is not None:
+        url = None
+        if httpx is not None and isinstance(seen, httpx.TransportError):
+            try:
+                url = seen.request.url
+            except RuntimeError:  # an error raised without a request
+                url = "a server"
+        elif requests is not None and isinstance(seen, requests.exceptions.ConnectionError):
+            url = seen.request.url if seen.request is not None else "a server"
+        if url is not None:
+            where = str(url).split("/api/")[0].split("/ajax-api/")[0]
+            return ServiceError(
+                f"lost the connection to {where} mid-command: {type(seen).__name__}",
+                "what was written is kept: run the command again once the server is back "
+                "(an ingest resumes where it stopped, without duplicates)",
+            )
+        seen = seen.__cause__ or seen.__context__
+    return None

@@ -47,29 +47,50 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@contextmanager
-def serve(args: list[str], health: str, env: dict[str, str] | None = None, cwd: str | None = None) -> Iterator[int]:
-    """Start a server on a free loopback port, wait for its health route, stop its process group after."""
-    port = free_port()
-    proc = subprocess.Popen(
-        [*args, "--host", "127.0.0.1", "--port", str(port)],
-        env={**os.environ, **(env or {})},
-        cwd=cwd,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    try:
+class Server:
+    """A server process on a fixed loopback port that can be stopped (or killed) and started again there."""
+
+    def __init__(self, args: list[str], health: str, env: dict[str, str] | None = None, cwd: str | None = None):
+        self.args, self.health, self.env, self.cwd = args, health, env, cwd
+        self.port = free_port()
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> int:
+        self.proc = subprocess.Popen(
+            [*self.args, "--host", "127.0.0.1", "--port", str(self.port)],
+            env={**os.environ, **(self.env or {})},
+            cwd=self.cwd,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         deadline = time.monotonic() + 120
         while True:
             try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}{health}", timeout=2)
-                break
+                urllib.request.urlopen(self.url + self.health, timeout=2)
+                return self.port
             except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"{args[0]} did not start") from None
+                if self.proc.poll() is not None or time.monotonic() > deadline:
+                    self.stop()
+                    raise RuntimeError(f"{self.args[0]} did not start") from None
                 time.sleep(0.5)
-        yield port
+
+    def stop(self, sig: int = signal.SIGTERM) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            os.killpg(self.proc.pid, sig)
+            self.proc.wait(timeout=30)
+        self.proc = None
+
+
+@contextmanager
+def serve(args: list[str], health: str, env: dict[str, str] | None = None, cwd: str | None = None) -> Iterator[int]:
+    """Start a server on a free loopback port, wait for its health route, stop its process group after."""
+    server = Server(args, health, env, cwd)
+    try:
+        yield server.start()
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=30)
+        server.stop()

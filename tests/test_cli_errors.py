@@ -47,3 +47,27 @@ def test_bad_qa_set_names_the_line(project: Path) -> None:
     output = " ".join(result.output.split())  # without rich's line wrapping
     assert "qa.jsonl:2: not JSON" in output and "qa.jsonl:3: 'question' must be" in output
     assert "Traceback" not in result.output
+
+
+def test_a_server_lost_mid_command_is_a_service_error_naming_it_and_nothing_else_is() -> None:
+    import httpx
+    import requests
+    from mlflow.exceptions import MlflowException
+
+    from ragctl.errors import ServiceError, lost_service
+
+    request = httpx.Request("POST", "http://127.0.0.1:8000/api/v2/tenants/t/collections/c/upsert")
+    lost = lost_service(httpx.ConnectError("refused", request=request))
+    assert isinstance(lost, ServiceError) and lost.exit_code == 4
+    assert "lost the connection to http://127.0.0.1:8000 mid-command" in lost.message
+    try:  # what MLflow's REST client raises: its own exception, with the requests error as context
+        try:
+            raise requests.exceptions.ConnectionError(
+                "refused", request=requests.Request("GET", "http://10.0.0.5:5000/api/2.0/mlflow/runs/get").prepare()
+            )
+        except requests.exceptions.ConnectionError as exc:
+            raise MlflowException(f"API request failed with exception {exc}")  # noqa: B904
+    except MlflowException as exc:
+        mlflow_lost = lost_service(exc)
+    assert mlflow_lost is not None and "http://10.0.0.5:5000 mid-command" in mlflow_lost.message
+    assert lost_service(ValueError("a bug")) is None and lost_service(MlflowException("bad request")) is None

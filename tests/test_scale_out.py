@@ -8,9 +8,11 @@ import glob
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -168,3 +170,122 @@ def test_unreachable_chroma_server_is_exit_4(project: Path) -> None:
     )
     assert result.exit_code == 4, result.output
     assert "cannot reach Chroma" in result.output
+
+
+def _ingest_child(project: Path, sets: list[str], **env: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [str(BIN / "ragctl"), "ingest", "--json", *sets],
+        cwd=project,
+        env={**os.environ, **env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _until(condition, proc: subprocess.Popen[str], seconds: float = 300) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert proc.poll() is None, f"ingest ended early: {proc.communicate()}"
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.1)
+
+
+@pytest.mark.e2e
+def test_servers_restarted_mid_ingest_then_the_rerun_equals_one_clean_ingest(
+    project: Path, tmp_path: Path, postgres_url: str
+) -> None:
+    """Chroma killed mid-ingest: exit 4 in one line. MLflow restarted mid-ingest: the ingest rides it out.
+    MLflow gone until the client gives up: exit 4, its run left RUNNING on the server. The re-run reaps
+    that run and completes; the collection then equals one clean ingest of the same files."""
+    import chromadb
+    import mlflow
+
+    from ragctl.records.manifest import Manifest
+
+    docs = project / "docs"
+    docs.mkdir()
+    for i in range(4):
+        shutil.copy(project / "sample_docs" / "normans.pdf", docs / f"normans-{i}.pdf")
+        shutil.copy(project / "sample_docs" / "complexity_theory.pdf", docs / f"complexity-{i}.pdf")
+    chroma = servers.Server([str(BIN / "chroma"), "run", "--path", str(tmp_path / "chroma")], "/api/v2/heartbeat")
+    options = ["--backend-store-uri", postgres_url, "--artifacts-destination", str(tmp_path / "artifacts")]
+    tracking = servers.Server(
+        [str(BIN / "mlflow"), "server", *options, "--workers", "1"],
+        "/health",
+        env={"MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false", "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"},
+    )
+    chroma.start()
+    tracking.start()
+    try:
+        store = f"{{mode: http, host: 127.0.0.1, port: {chroma.port}, collection: %s}}"
+        sets = ["--set", "ingestion.paths=[docs]", "--set", f"tracking.uri={tracking.url}"]
+        restart = [*sets, "--set", "vector_store=" + store % "restart"]
+        client = chromadb.HttpClient(host="127.0.0.1", port=chroma.port)
+
+        def chunks() -> int:
+            try:
+                return client.get_collection("restart").count()
+            except Exception:
+                return 0
+
+        # Chroma killed once the first chunks land.
+        proc = _ingest_child(project, restart)
+        _until(lambda: chunks() > 0, proc)
+        chroma.stop(signal.SIGKILL)
+        out, err = proc.communicate(timeout=300)
+        assert proc.returncode == 4, err
+        assert "lost the connection to http://127.0.0.1" in err and "Traceback" not in err
+        assert len(err.strip().splitlines()) <= 4, err
+        chroma.start()
+
+        # MLflow killed mid-ingest and back once every file is written: the ingest's client retries.
+        before = chunks()
+        proc = _ingest_child(project, restart)
+        _until(lambda: chunks() > before, proc)
+        tracking.stop(signal.SIGKILL)
+
+        def all_written() -> bool:
+            entries = Manifest.load(client, "restart", create=False).entries
+            return len(entries) == 8 and all(e.state == "ok" for e in entries.values())
+
+        _until(all_written, proc)
+        tracking.start()
+        out, err = proc.communicate(timeout=300)
+        assert proc.returncode == 0, err
+        assert json.loads(out)["summary"]["files"]["failed"] == 0
+
+        # MLflow gone until the client gives up (no retries): exit 4, and its run stays RUNNING.
+        for i in range(4, 6):
+            shutil.copy(project / "sample_docs" / "normans.pdf", docs / f"normans-{i}.pdf")
+        (docs / "normans-0.pdf").unlink()
+        before = chunks()
+        proc = _ingest_child(project, restart, MLFLOW_HTTP_REQUEST_MAX_RETRIES="0")
+        _until(lambda: chunks() > before, proc)
+        tracking.stop(signal.SIGKILL)
+        out, err = proc.communicate(timeout=300)
+        assert proc.returncode == 4, err
+        assert f"lost the connection to {tracking.url}" in err and "Traceback" not in err
+        tracking.start()
+
+        result = CliRunner().invoke(app, ["ingest", "--json", *restart])
+        assert result.exit_code == 0, result.output
+        resumed = json.loads(result.stdout)
+        assert len(resumed["reaped_runs"]) == 1
+        clean = CliRunner().invoke(app, ["ingest", "--json", *sets, "--set", "vector_store=" + store % "clean"])
+        assert clean.exit_code == 0, clean.output
+
+        def contents(name: str) -> dict[str, tuple[str, str]]:
+            got = client.get_collection(name).get(include=["documents", "metadatas"])
+            pairs = zip(got["ids"], got["documents"], got["metadatas"])
+            return {i: (d, json.dumps(m, sort_keys=True)) for i, d, m in pairs}
+
+        assert resumed["chunks_total"] == json.loads(clean.stdout)["chunks_total"]
+        assert contents("restart") == contents("clean"), "the same chunks, no duplicates, none of deleted files"
+        runs = mlflow.MlflowClient(tracking.url).search_runs(
+            [resumed["experiment_id"]], "tags.`ragctl.stage` = 'ingest'", max_results=20
+        )
+        assert sorted(r.info.status for r in runs) == ["FAILED", "FINISHED", "FINISHED", "FINISHED", "KILLED"]
+    finally:
+        chroma.stop()
+        tracking.stop()

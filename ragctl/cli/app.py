@@ -22,6 +22,16 @@ class _Group(TyperGroup):
 
             render.error(exc)
             ctx.exit(exc.exit_code)
+        except Exception as exc:
+            from ragctl.errors import lost_service
+
+            lost = lost_service(exc)
+            if lost is None:
+                raise
+            from ragctl.cli import render
+
+            render.error(lost)
+            ctx.exit(lost.exit_code)
         except KeyboardInterrupt:
             typer.echo("interrupted; re-running the command is safe (ingest resumes without duplicates)", err=True)
             ctx.exit(130)

@@ -13,7 +13,7 @@ import socket
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -100,8 +100,11 @@ def lease(
     try:
         yield renew
     finally:
-        if read().get("token") == me["token"]:
-            clear()
+        # A store gone mid-command must not hide why the command stopped; the lease then expires, and a
+        # taker on this host sees at once that its holder is dead.
+        with suppress(Exception):
+            if read().get("token") == me["token"]:
+                clear()
 
 
 @contextmanager
