@@ -5,6 +5,7 @@ promote); each test reads it, or changes it only in ways it undoes, so tests run
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import subprocess
@@ -460,9 +461,12 @@ def llama_server() -> Iterator[tuple[str, str]]:
     del server
 
 
-def test_openai_compatible_endpoint_and_the_key_never_reaches_mlflow(
-    project: Path, llama_server: tuple[str, str], monkeypatch: pytest.MonkeyPatch
+def test_openai_compatible_endpoint_and_the_key_never_reaches_mlflow_traces_or_logs(
+    project: Path, llama_server: tuple[str, str], monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
+    """The chain through an endpoint behind a key: the key is nowhere in the store (runs, artifacts, the
+    model, traces, every byte of the database), the output or the logs (captured at DEBUG)."""
+    caplog.set_level(logging.DEBUG)
     api_base, key = llama_server
     monkeypatch.setenv("RAGCTL_E2E_KEY", key)
     endpoint = [
@@ -486,7 +490,13 @@ def test_openai_compatible_endpoint_and_the_key_never_reaches_mlflow(
     model = Path(mlflow.artifacts.download_artifacts(result["model_uri"]))
     texts = [json.dumps(run.data.params), json.dumps(run.data.tags)]
     texts += [p.read_text(errors="ignore") for d in (logged, model) for p in d.rglob("*") if p.is_file()]
-    assert not any(key in text for text in texts)
+    mlflow.flush_trace_async_logging()
+    traces = mlflow.search_traces(experiment_ids=[run.info.experiment_id], return_type="list")
+    assert traces, "evaluate traced the chain"
+    texts += [trace.to_json() for trace in traces]
+    texts += [p.read_bytes().decode("latin-1") for p in (project / "state").rglob("*") if p.is_file()]
+    texts += [json.dumps(result), json.dumps(report), caplog.text]
+    assert caplog.records and not [i for i, text in enumerate(texts) if key in text]
     monkeypatch.setenv("RAGCTL_E2E_KEY", "wrong")
     refused = invoke("evaluate", "--limit", "1", *endpoint)
     assert refused.exit_code == 4 and "401" in refused.output

@@ -102,10 +102,11 @@ def endpoints(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
 
 @pytest.mark.e2e
 def test_the_team_lifecycle_on_real_servers(
-    project: Path, chroma_port: int, mlflow_port: int, endpoints: list[str]
+    project: Path, tmp_path: Path, postgres_url: str, chroma_port: int, mlflow_port: int, endpoints: list[str]
 ) -> None:
     """ingest -> ... -> promote via `ragctl run`, a skipped re-run, a second version, rollback, lineage and
-    `mlflow models serve` of the champion, with nothing written locally."""
+    `mlflow models serve` of the champion, with nothing written locally and the endpoints' keys nowhere on
+    the servers (every row of the database, traces included, and every artifact)."""
     tracking = f"http://127.0.0.1:{mlflow_port}"
     team = ["tracking.uri=" + tracking, f"vector_store={{mode: http, host: 127.0.0.1, port: {chroma_port}}}"]
     team += ["ingestion.exclude=[README.md, LICENSE]", "evaluation.limit=3", "evaluation.thresholds={}"]
@@ -153,6 +154,11 @@ def test_the_team_lifecycle_on_real_servers(
         )
         (prediction,) = json.loads(urllib.request.urlopen(request, timeout=120).read())["predictions"]
         assert prediction["sources"] and isinstance(prediction["answer"], str)
+    dump = subprocess.run([_postgres_bin("pg_dump") or "pg_dump", postgres_url], capture_output=True, text=True)
+    assert dump.returncode == 0 and "trace_info" in dump.stdout, dump.stderr
+    stored = [dump.stdout] + [p.read_bytes().decode("latin-1") for p in tmp_path.rglob("*") if p.is_file()]
+    for key in (os.environ["TEAM_LLM_KEY"], os.environ["TEAM_EMBEDDING_KEY"]):
+        assert not [i for i, text in enumerate(stored) if key in text], "a key reached the servers"
 
 
 def test_unreachable_tracking_server_is_exit_4(project: Path) -> None:
