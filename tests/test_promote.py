@@ -280,3 +280,44 @@ def test_kill_9_mid_move_is_settled_by_the_next_command(registry: Path, after: b
     assert [(m["to_version"], m["from_version"]) for m in moves] == ([("1", None)] if after else [])
     if after:
         assert "ragctl.promoted_to.champion" in mlflow.MlflowClient().get_model_version(NAME, "1").tags
+
+
+KILLED_MID_REGISTER = """
+import time
+from pathlib import Path
+from mlflow.tracking import MlflowClient
+from ragctl.cli.app import app
+
+def stuck(self, *args, **kwargs):  # the version exists; its description and the run's end do not yet
+    Path("reached").write_text("yes")
+    time.sleep(600)
+MlflowClient.update_model_version = stuck
+app(["register", "--model-uri", {uri!r}, "--allow-unevaluated", "--config", {config!r}])
+"""
+
+
+@pytest.mark.e2e
+def test_kill_9_mid_register_then_the_rerun_completes_that_version(registry: Path) -> None:
+    import mlflow
+
+    with mlflow.start_run():
+        logged = mlflow.initialize_logged_model(name="m")
+        mlflow.finalize_logged_model(logged.model_id, "READY")
+    uri = f"models:/{logged.model_id}"
+    child = _child(registry, KILLED_MID_REGISTER.format(uri=uri, config=str(registry)))
+    deadline = time.monotonic() + 120
+    while not (registry.parent / "reached").exists():
+        assert child.poll() is None, child.communicate()
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    os.kill(child.pid, signal.SIGKILL)
+    child.wait()
+    client = mlflow.MlflowClient()
+    (half,) = [v for v in client.search_model_versions(f"name = '{NAME}'") if v.tags.get("ragctl.model_uri") == uri]
+    assert not half.description, "killed before the version was completed"
+    again = cli(registry, "register", "--model-uri", uri, "--allow-unevaluated")
+    assert (again["version"], again["reused"]) == (str(half.version), True), "the same version, not a copy"
+    assert "Not evaluated" in client.get_model_version(NAME, half.version).description
+    assert len(client.search_model_versions(f"name = '{NAME}'")) == 4
+    runs = mlflow.search_runs(search_all_experiments=True, filter_string="tags.`ragctl.stage` = 'register'")
+    assert sorted(runs["status"]) == ["FINISHED", "KILLED"], "none left RUNNING"

@@ -140,7 +140,8 @@ def register(
     if json_:
         render.emit_json(result)
         return
-    render.key_values(f"Registered {result.model_name} version {result.version}", result.tags)
+    said = "Already registered (lineage brought up to date):" if result.reused else "Registered"
+    render.key_values(f"{said} {result.model_name} version {result.version}", result.tags)
     render.out.print(result.description, highlight=False)
     _footer(active, result.run_id)
 

@@ -23,6 +23,7 @@ class RegisterResult:
     model_uri: str
     tags: dict[str, str]
     description: str
+    reused: bool = False  # the chain was registered before (perhaps by a register that was killed): that version
 
 
 def lineage_tags(session: Session, model_uri: str, evaluation: Any | None) -> dict[str, str]:
@@ -103,10 +104,28 @@ def run(session: Session, model_uri: str | None = None, allow_unevaluated: bool 
     name = session.config.registry.model_name
     run_tags = {k: v for k, v in tags.items() if k.startswith("ragctl.")}
     with runs.stage_run(session, "register", run_tags) as active:
-        version = mlflow.register_model(model_uri, name, tags=tags)
-        session.mlflow.update_model_version(name, version.version, description=description)
-        mlflow.log_params({"model_name": name, "version": version.version, "allow_unevaluated": allow_unevaluated})
+        # One version per chain: registering it again, or after a register killed midway, completes and
+        # updates that version instead of adding a copy.
+        before = models.registered_version_of(session, name, model_uri)
+        if before:
+            _retag(session, name, before, tags)
+        number = before or str(mlflow.register_model(model_uri, name, tags=tags).version)
+        session.mlflow.update_model_version(name, number, description=description)
+        mlflow.log_params({"model_name": name, "version": number, "allow_unevaluated": allow_unevaluated})
         models.record_output(session, model_uri)
         return RegisterResult(
-            active.info.run_id, active.info.experiment_id, name, str(version.version), model_uri, tags, description
+            active.info.run_id, active.info.experiment_id, name, number, model_uri, tags, description, bool(before)
         )
+
+
+def _retag(session: Session, name: str, version: str, tags: dict[str, str]) -> None:
+    """Bring a version's lineage tags to `tags`: ragctl's tags it no longer has go (the promotion records
+    on it stay: they are not lineage)."""
+    client = session.mlflow
+    held = client.get_model_version(name, version).tags
+    for key in held:
+        if key.startswith("ragctl.") and key not in tags and not key.startswith(t.PROMOTED_TO_PREFIX):
+            client.delete_model_version_tag(name, version, key)
+    for key, value in tags.items():
+        if held.get(key) != value:
+            client.set_model_version_tag(name, version, key, value)
