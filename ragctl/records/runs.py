@@ -47,7 +47,7 @@ def stage_run(session: Session, stage: str, tags: dict[str, str] | None = None) 
     import mlflow
 
     config = session.config
-    reap_dead(session, stage)
+    reap(session, stage)
     run_tags = {
         t.STAGE: stage,
         t.VERSION: __version__,
@@ -75,34 +75,19 @@ def stage_run(session: Session, stage: str, tags: dict[str, str] | None = None) 
             raise
 
 
-def reap_stale(session: Session, stage: str, tags: dict[str, str]) -> list[str]:
-    """Mark KILLED the RUNNING runs of a stage whose process is known to be gone (the caller holds the
-    lock those runs held, so they cannot still be working). Returns their ids."""
-    client = session.mlflow
-    reaped = []
-    query = filters.runs(stage, "RUNNING", tags)
-    for run in client.search_runs([session.experiment_id], query, max_results=100):
-        host, pid = run.data.tags.get(t.HOST, "?"), run.data.tags.get(t.PID, "?")
-        client.set_tag(run.info.run_id, t.ERROR, f"killed: process {pid} on {host} ended mid-run")
-        client.set_terminated(run.info.run_id, "KILLED")
-        reaped.append(run.info.run_id)
-    return reaped
-
-
-def reap_dead(session: Session, stage: str) -> list[str]:
-    """Mark KILLED the RUNNING runs of a stage whose process on this host is gone (killed, or the machine
-    restarted): a re-run leaves no run RUNNING forever. Runs of other hosts are left to their own."""
+def reap(session: Session, stage: str, tags: dict[str, str] | None = None, held: bool = False) -> list[str]:
+    """Mark KILLED the RUNNING runs of a stage (with these tags) whose process is gone, so a re-run leaves
+    no run RUNNING forever; returns their ids. Without `held`, only runs of processes on this host known to
+    be dead. With it, every such run: the caller holds the lock those runs held, so none can be working."""
     from ragctl.records.locks import alive_here
 
     client = session.mlflow
     reaped = []
-    for run in client.search_runs([session.experiment_id], filters.runs(stage, "RUNNING"), max_results=100):
-        tags = run.data.tags
-        if alive_here({"host": tags.get(t.HOST), "pid": tags.get(t.PID)}):
+    for run in client.search_runs([session.experiment_id], filters.runs(stage, "RUNNING", tags), max_results=100):
+        host, pid = run.data.tags.get(t.HOST), run.data.tags.get(t.PID)
+        if not held and alive_here({"host": host, "pid": pid}):
             continue
-        client.set_tag(
-            run.info.run_id, t.ERROR, f"killed: process {tags.get(t.PID)} on {tags.get(t.HOST)} ended mid-run"
-        )
+        client.set_tag(run.info.run_id, t.ERROR, f"killed: process {pid or '?'} on {host or '?'} ended mid-run")
         client.set_terminated(run.info.run_id, "KILLED")
         reaped.append(run.info.run_id)
     return reaped

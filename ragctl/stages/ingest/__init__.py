@@ -87,7 +87,7 @@ def _run(session: Session, store: Store, plan: Plan, keys: Keys, renew: Any, sta
     from ragctl.records import runs
     from ragctl.stages.ingest.log import log_run
 
-    reaped = runs.reap_stale(session, "ingest", _tags(session))
+    reaped = runs.reap(session, "ingest", _tags(session), held=True)
     for run_id in reaped:
         session.reporter.note(f"marked MLflow run {run_id} KILLED: its ingest process ended mid-run")
     with runs.stage_run(session, "ingest", _tags(session)) as active:
