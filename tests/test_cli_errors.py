@@ -20,6 +20,12 @@ STATE = ["--set", "tracking.uri=sqlite:///state/mlflow.db", "--set", "vector_sto
         (["register"], 2, "no chain assembled by project"),
         (["promote", "--version", "1"], 1, "has no version 1"),
         (["query", "anything?"], 2, "cannot load models:/ragctl-demo-chain@champion"),
+        (["review", "status"], 2, "no review started in this experiment"),
+        (["review", "status", "nope"], 2, "no review queue named 'nope'"),
+        (["review", "start", "-r", "a@example.com", "--sample", "2"], 2, "say which version"),
+        (["review", "start", "-v", "1", "-r", "ann", "--sample", "2"], 2, "ann: give each reviewer's email"),
+        (["review", "start", "-v", "1", "-r", "a@example.com", "--sample", "2"], 2, "no version '1' of model"),
+        (["review", "start", "-v", "1", "-r", "a@example.com"], 2, "say which questions"),
     ],
 )
 def test_out_of_order_commands(project: Path, command: list[str], code: int, message: str) -> None:

@@ -248,3 +248,20 @@ def test_a_script_in_a_question_or_answer_does_not_run_in_the_report(tmp_path: P
     assert "Worst questions" in dom, "the page rendered"
     assert "pwned" not in dom.split("<title>", 1)[1].split("</title>", 1)[0], "no injected script ran"
     assert "&lt;script&gt;document.title='pwned-q'&lt;/script&gt;" in dom
+
+
+def test_kappa_against_a_hand_computed_case() -> None:
+    from ragctl.evaluation.agreement import cohen, fleiss
+
+    # Two raters, 5 items: they agree on 4 (p_o = 0.8); rater a says yes 3/5, b 2/5, so chance agreement
+    # p_e = 0.6 * 0.4 + 0.4 * 0.6 = 0.48 and kappa = (0.8 - 0.48) / (1 - 0.48) = 0.6154.
+    two = cohen(list("yynny"), list("ynnny"), ("a", "b"))
+    assert (two.items, two.observed, round(two.kappa or 0, 4)) == (5, 0.8, 0.6154)
+    # Fleiss pools the raters' labels: p_yes = 5/10, p_e = 0.5, so kappa = (0.8 - 0.5) / 0.5 = 0.6.
+    pooled = fleiss([list(pair) for pair in zip("yynny", "ynnny")], ["a", "b"])
+    assert round(pooled.kappa or 0, 4) == 0.6
+    # Three raters on 3 items: P_i = 1, 1/3, 1, so P-bar = 7/9; p_yes = 5/9, p_no = 4/9, p_e = 41/81;
+    # kappa = (63/81 - 41/81) / (40/81) = 0.55.
+    three = fleiss([["y", "y", "y"], ["y", "y", "n"], ["n", "n", "n"]], ["a", "b", "c"])
+    assert round(three.kappa or 0, 4) == 0.55
+    assert cohen(["y", "y"], ["y", "y"], ("a", "b")).kappa is None, "one label only: undefined, not 1.0 or 0.0"

@@ -616,3 +616,61 @@ def test_kill_9_during_evaluate_leaves_no_run_running(project: Path, lifecycle: 
     assert not client(project).search_runs(experiment, running), "no run left RUNNING"
     reaped = client(project).get_run(killed.info.run_id)
     assert reaped.info.status == "KILLED" and f"process {child.pid}" in reaped.data.tags["ragctl.error"]
+
+
+def test_expert_review_queue_answers_and_agreement(project: Path, lifecycle: Lifecycle) -> None:
+    """Version 1 answers 4 sampled questions into a queue named for it; two reviewers answer as MLflow's
+    Review page does (HUMAN assessments named for ragctl's label schemas); status counts and agrees."""
+    import mlflow
+    from mlflow.entities import AssessmentSource
+    from mlflow.genai import review_queues as rq
+
+    ann, bob = "ann@example.com", "bob@example.com"
+    started = ragctl("review", "start", "--version", "1", "--sample", "4", "--reviewer", ann, "--reviewer", bob)
+    assert started["queue"] == f"{MODEL} v1" and len(started["items"]) == 4 and started["reviewers"] == [ann, bob]
+    tracking = client(project)
+    model_id = tracking.get_model_version(MODEL, "1").source.removeprefix("models:/")
+    traces = [tracking.get_trace(item["trace_id"]) for item in started["items"]]
+    for trace, item in zip(traces, started["items"]):
+        assert trace.info.tags["ragctl.review_version"] == "1" and trace.info.tags["ragctl.review_item"] == item["id"]
+        assert trace.info.trace_metadata["mlflow.modelId"] == model_id, "linked to the version's LoggedModel"
+    queue = rq.get_review_queue(name=started["queue"], experiment_id=started["experiment_id"])
+    assert {i.item_id for i in rq.list_review_queue_items(queue.queue_id)} == {t.info.trace_id for t in traces}
+    assert len(queue.schema_ids) == 4
+
+    def review(who: str, trace_id: str, correct: str, **more: str) -> None:
+        human = AssessmentSource(source_type="HUMAN", source_id=who)
+        mlflow.log_feedback(trace_id=trace_id, name="ragctl_correct", value=correct, source=human, **more)
+
+    ids = [t.info.trace_id for t in traces]
+    for trace_id, said in zip(ids, ["yes", "yes", "no", "partly"]):
+        review(ann, trace_id, said, **({"rationale": "the year is wrong"} if said == "no" else {}))
+    for trace_id, said in zip(ids, ["yes", "no", "no"]):
+        review(bob, trace_id, said)
+    mlflow.log_expectation(
+        trace_id=ids[1], name="ragctl_expected_answer", value="In 911", source=AssessmentSource("HUMAN", bob)
+    )
+    status = ragctl("review", "status")
+    progress = {p["reviewer"]: (p["done"], p["to_do"], p["approved"]) for p in status["progress"]}
+    assert progress == {ann: (4, 0, 2), bob: (3, 1, 1)}
+    # Items 1-3 have both: ann yes yes no, bob yes no no. p_o = 2/3, p_e = 2/3*1/3 + 1/3*2/3 = 4/9, kappa 0.4.
+    (pair,) = status["reviewers"]
+    assert (pair["items"], round(pair["kappa"], 4), pair["method"]) == (3, 0.4, "cohen")
+    # Majorities: item 1 correct, item 2 a tie (no verdict), items 3 and 4 not correct.
+    assert (status["items"], status["complete"], status["approved"]) == (4, 4, 1)
+    assert {s["scorer"]: s["items"] for s in status["scorers"]} == {"token_f1": 3, "exact_match": 3, "rouge_l": 3}
+    assert next(s for s in status["scorers"] if s["scorer"] == "token_f1")["threshold"] == ">= 0.15"
+    logged = tracking.get_run(status["run_id"])
+    assert logged.data.tags["ragctl.stage"] == "review-status" and logged.data.metrics["approved"] == 1
+    one = project / "round2.jsonl"
+    one.write_text(json.dumps({"id": "r2", "question": "Who was Rollo?", "answer": "a Viking leader"}) + "\n")
+    again = ragctl("review", "start", "--alias", "champion", "--questions", str(one), "--reviewer", "cy@example.com")
+    assert again["queue"] == started["queue"] and again["reviewers"] == [ann, bob, "cy@example.com"]
+    assert len(list(rq.list_review_queue_items(queue.queue_id))) == 5, "a second round joins the version's queue"
+    from ragctl.config.load import load_config
+    from ragctl.session import Session
+    from ragctl.stages.review.start import questions
+
+    asked, origin = questions(Session(load_config(project / "ragctl.yaml")), None, lifecycle.evaluate["run_id"], None)
+    assert len(asked) == lifecycle.evaluate["questions"] and all(i.answers for i in asked if i.answerable)
+    assert origin == f"evaluation run {lifecycle.evaluate['run_id']}"

@@ -70,7 +70,7 @@ def root(
 
 
 def _register() -> None:
-    from ragctl.cli import dataset, lifecycle, project, views
+    from ragctl.cli import dataset, lifecycle, project, review, views
 
     panels: dict[str, list[Callable[..., None]]] = {
         "Start": [project.init, project.run],
@@ -81,6 +81,7 @@ def _register() -> None:
         for command in commands:
             app.command(rich_help_panel=panel)(command)
     app.add_typer(dataset.app, name="dataset", rich_help_panel="Evaluate")
+    app.add_typer(review.app, name="review", rich_help_panel="Evaluate")
 
 
 _register()

@@ -7,7 +7,7 @@ names only, so a search written by one stage finds what another wrote.
 from __future__ import annotations
 
 # On every stage run (records/runs.py).
-STAGE = "ragctl.stage"  # ingest | assemble | evaluate | register | promote | dataset
+STAGE = "ragctl.stage"  # ingest | assemble | evaluate | register | promote | dataset | review
 VERSION = "ragctl.version"  # the ragctl version that wrote the run
 PROJECT = "ragctl.project"
 HOST = "ragctl.host"  # with PID: which process a RUNNING run belongs to, so a dead one can be reaped
@@ -60,5 +60,11 @@ REASON = "ragctl.reason"
 OVERRIDES = "ragctl.overrides"  # comma-separated --allow-* flags
 EVIDENCE = "ragctl.evidence"  # comma-separated run ids the gates read
 PROMOTED_TO_PREFIX = "ragctl.promoted_to."  # on the version: ragctl.promoted_to.<alias> = who, when, run
+
+# review: a registered version's answers in a review queue (records/reviews.py); on the review run and on
+# each trace it made.
+REVIEW_QUEUE = "ragctl.review_queue"  # the queue's name
+REVIEW_VERSION = "ragctl.review_version"  # the registered version that answered
+REVIEW_ITEM = "ragctl.review_item"  # on a trace: the QA item's id
 
 NONE = "none"  # the value of a run id or version tag that has nothing to point at
