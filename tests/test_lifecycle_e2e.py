@@ -674,3 +674,22 @@ def test_expert_review_queue_answers_and_agreement(project: Path, lifecycle: Lif
     asked, origin = questions(Session(load_config(project / "ragctl.yaml")), None, lifecycle.evaluate["run_id"], None)
     assert len(asked) == lifecycle.evaluate["questions"] and all(i.answers for i in asked if i.answerable)
     assert origin == f"evaluation run {lifecycle.evaluate['run_id']}"
+    # The reviews become a QA set: approved answers and expected answers are gold; the two judged wrong
+    # without an expected answer are listed; the set evaluates; a second round merges without duplicates.
+    out = project / "reviewed.jsonl"
+    made = ragctl("dataset", "from-reviews", started["queue"], "-o", str(out), "--mlflow-dataset", "reviewed-e2e")
+    assert (made["written"], made["added"], len(made["unresolved"])) == (2, 2, 2)
+    items = {i["id"]: i for i in map(json.loads, out.read_text().splitlines())}
+    first, second = started["items"][0], started["items"][1]
+    assert items[first["id"]]["answers"] == [first["answer"]] and items[second["id"]]["answers"] == ["In 911"]
+    assert items[second["id"]]["tags"] == {"reviewed": "true", "reviewer": f"{ann},{bob}", "trace_id": ids[1]}
+    elsewhere = ["--set", "project.experiment=e2e-reviewed", "--set", "evaluation.thresholds={}"]
+    scored = ragctl("evaluate", "--model-uri", f"models:/{MODEL}/1", "--set", f"evaluation.dataset={out}", *elsewhere)
+    assert scored["questions"] == 2
+    review("cy@example.com", again["items"][0]["trace_id"], "yes")
+    merged = ragctl("dataset", "from-reviews", started["queue"], "-o", str(out), "--mlflow-dataset", "reviewed-e2e")
+    assert (merged["written"], merged["added"], merged["replaced"]) == (3, 1, 2)
+    assert len(out.read_text().splitlines()) == 3
+    from mlflow.genai.datasets import get_dataset
+
+    assert len(get_dataset(name="reviewed-e2e").to_df()) == 3, "MLflow's copy deduplicated too"

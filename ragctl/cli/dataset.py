@@ -37,3 +37,35 @@ def generate(
         return
     render.generation_report(result)
     render.run_footer(active.run_link(result.run_id))
+
+
+@app.command("from-reviews")
+def from_reviews(
+    queue: Annotated[str, typer.Argument(help="The review queue (e.g. 'ragctl-demo-chain v3')")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="The QA set to write or merge into (JSONL)")],
+    mlflow_dataset: Annotated[
+        Optional[str], typer.Option(help="Also merge the items into this MLflow GenAI evaluation dataset")
+    ] = None,
+    config: ConfigOpt = None,
+    set_: SetOpt = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Experts' answers become QA items (tagged reviewed, with reviewer and trace); a later round merges in."""
+    from ragctl.cli import render
+    from ragctl.stages.review import to_dataset as stage
+
+    active = session(config, set_, json_)
+    result = stage.run(active, queue, output, mlflow_dataset)
+    if json_:
+        render.emit_json(result)
+        return
+    render.out.print(
+        f"{result.output}: {result.written} items ({result.added} new, {result.replaced} replaced) "
+        f"from review queue '{result.queue}'",
+        highlight=False,
+        markup=False,
+    )
+    if result.unresolved:
+        rows = [[u.trace_id, u.question, u.why] for u in result.unresolved]
+        render.table("Not made into items (nothing to guess from)", ["trace", "question", "why"], rows)
+    render.run_footer(active.run_link(result.run_id))

@@ -4,8 +4,6 @@ trace under it, so a rejected pair can be looked at. The checks live in ragctl.e
 
 from __future__ import annotations
 
-import json
-import os
 import re
 import time
 from collections import Counter
@@ -14,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from ragctl.errors import DataError
-from ragctl.evaluation import generate
+from ragctl.evaluation import datasets, generate
 from ragctl.records import tags as t
 from ragctl.session import Session
 
@@ -61,28 +59,6 @@ def _candidates(session: Session) -> tuple[Any, list[tuple[str, dict[str, Any]]]
     if not records:
         raise DataError(f"collection '{session.store.collection}' has no ingested chunks", "run `ragctl ingest` first")
     return collection, records, found.digest()
-
-
-def _write(path: Path, items: list[dict[str, Any]]) -> None:
-    """Whole or not at all: a crash never leaves half a QA set behind."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(path.name + ".partial")
-    partial.write_text("".join(json.dumps(i, ensure_ascii=False) + "\n" for i in items), encoding="utf-8")
-    os.replace(partial, path)
-
-
-def _to_mlflow(name: str, experiment_id: str, items: list[dict[str, Any]]) -> None:
-    from mlflow.genai.datasets import create_dataset
-
-    records = [
-        {
-            "inputs": {"question": i["question"]},
-            "expectations": {"expected_response": i["answer"], "sources": i["sources"]},
-            "tags": i["tags"],
-        }
-        for i in items
-    ]
-    create_dataset(name=name, experiment_id=experiment_id).merge_records(records)
 
 
 def run(
@@ -148,10 +124,10 @@ def run(
                 f"no usable question from {attempts} chunks: {dict(rejected)}",
                 "try a larger LLM (llm.model / llm.type) or evaluation.generation.prompt",
             )
-        _write(output, items)
+        datasets.write_jsonl(output, items)
         mlflow.log_artifact(str(output), "dataset")
         if mlflow_dataset:
-            _to_mlflow(mlflow_dataset, active.info.experiment_id, items)
+            datasets.to_mlflow(mlflow_dataset, active.info.experiment_id, items)
     return GenerateResult(
         run_id=active.info.run_id,
         experiment_id=active.info.experiment_id,

@@ -14,8 +14,8 @@ def started(result: Any) -> None:
         ["id", "question", "answer"],
         rows,
     )
-    out.print(f"Reviewers: {', '.join(result.reviewers)}  ·  questions: {result.questions_from}", highlight=False)
-    out.print(f"Reviewers work in MLflow's Review page: {result.review_page}", highlight=False)
+    out.print(f"Reviewers: {', '.join(result.reviewers)}  ·  questions: {result.questions_from}", highlight=False, markup=False)
+    out.print(f"Reviewers work in MLflow's Review page: {result.review_page}", highlight=False, markup=False)
 
 
 def _kappa(value: float | None) -> str:
@@ -41,4 +41,4 @@ def status(result: Any) -> None:
         rows.append([s.scorer, s.threshold, s.items, f"{a.observed:.0%}" if a else "-", _kappa(a.kappa if a else None)])
     table("Automatic verdicts against the experts", ["scorer", "passes at", "items", "agree", "kappa"], rows)
     if result.judge:
-        out.print(f"Judge: {result.judge}", highlight=False)
+        out.print(f"Judge: {result.judge}", highlight=False, markup=False)
