@@ -166,6 +166,9 @@ def promote(
     allow_regression: Annotated[
         bool, typer.Option("--allow-regression", help="Override the gate: not worse than the alias's current holder")
     ] = False,
+    allow_unreviewed: Annotated[
+        bool, typer.Option("--allow-unreviewed", help="Override the gate: experts reviewed and approved it")
+    ] = False,
     force: Annotated[bool, typer.Option("--force", help="Override every gate (recorded)")] = False,
     wait: Annotated[
         float, typer.Option(help="Seconds to wait for another alias move of the model to finish", min=0)
@@ -185,7 +188,12 @@ def promote(
             raise UsageError("--rollback takes no --version or --from: it returns the alias to its previous holder")
         result = stage.rollback(active, alias, reason, wait)
     else:
-        flags = {"evaluation": allow_unevaluated, "collection": allow_collection_change, "regression": allow_regression}
+        flags = {
+            "evaluation": allow_unevaluated,
+            "collection": allow_collection_change,
+            "regression": allow_regression,
+            "review": allow_unreviewed,
+        }
         allow = tuple(gate for gate, on in flags.items() if on)
         result = stage.run(active, alias, version, from_alias, reason, force, allow, wait)
     if json_:

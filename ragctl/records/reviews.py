@@ -174,3 +174,40 @@ def _reviewed(session: Session, item: Any, known: dict[str, Any]) -> Reviewed:
         if kind == "correct" and assessment.rationale:
             answer.comment = assessment.rationale
     return found
+
+
+def majority(item: Reviewed) -> bool | None:
+    """The experts' majority on "is the answer correct": True (yes), False (partly or no), None (a tie, or
+    no verdict yet)."""
+    votes = [a.correct == "yes" for a in item.answers.values() if a.correct]
+    if not votes or votes.count(True) * 2 == len(votes):
+        return None
+    return votes.count(True) * 2 > len(votes)
+
+
+@dataclass
+class Tally:
+    queue: str
+    items: int
+    reviewed: int  # items with at least one verdict
+    approved: int  # items whose majority says correct
+    runs: list[str] = field(default_factory=list)  # the review runs that filled the queue
+
+    @property
+    def share(self) -> float:
+        return self.approved / self.reviewed if self.reviewed else 0.0
+
+
+def tally(session: Session, name: str) -> Tally | None:
+    """A queue's counts, or None when there is no queue of that name."""
+    from mlflow.exceptions import MlflowException
+    from mlflow.genai import review_queues as rq
+
+    try:
+        queue = rq.get_review_queue(name=name, experiment_id=session.experiment_id)
+    except MlflowException:
+        return None
+    found = items(session, queue)
+    reviewed = [i for i in found if any(a.correct for a in i.answers.values())]
+    made = [r.info.run_id for r in runs.search(session, "review", {t.REVIEW_QUEUE: name})]
+    return Tally(name, len(found), len(reviewed), sum(majority(i) is True for i in reviewed), made)

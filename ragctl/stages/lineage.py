@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ragctl.errors import UsageError
-from ragctl.records import evaluations, models, runs
+from ragctl.records import evaluations, models, reviews, runs
 from ragctl.records import tags as t
 from ragctl.records.moves import Move, moves_to
 from ragctl.session import Session
@@ -27,6 +27,7 @@ class Lineage:
     files: list[dict[str, Any]] = field(default_factory=list)
     evaluations: list[dict[str, Any]] = field(default_factory=list)
     promotions: list[Move] = field(default_factory=list)
+    review: dict[str, Any] = field(default_factory=dict)  # the version's review queue as it stands
 
 
 def _version(session: Session, ref: str) -> Any:
@@ -82,8 +83,21 @@ def trace(session: Session, ref: str) -> Lineage:
     if evaluated:
         found.evaluations.append(evaluations.summary(evaluated))
     found.promotions = moves_to(session, version.name, found.version)
+    tally = reviews.tally(session, reviews.queue_name(version.name, found.version))
+    review_runs = set(tally.runs) if tally else set()
     for move in found.promotions:
         for run_id in move.evidence:
-            if all(e["run_id"] != run_id for e in found.evaluations) and (run := runs.get(session, run_id)):
+            if run_id in review_runs or any(e["run_id"] == run_id for e in found.evaluations):
+                continue
+            if run := runs.get(session, run_id):
                 found.evaluations.append(evaluations.summary(run))
+    if tally:
+        found.review = {
+            "queue": tally.queue,
+            "items": tally.items,
+            "reviewed": tally.reviewed,
+            "approved": tally.approved,
+            "runs": tally.runs,
+            "behind_promotions": [m.run_id for m in found.promotions if review_runs & set(m.evidence)],
+        }
     return found

@@ -72,6 +72,15 @@ def lineage(found: Any) -> None:
         scores = ", ".join(f"{k} {v:.3f}" for k, v in e["metrics"].items())
         verdict = "[green]passed[/green]" if e["passed"] == "true" else f"[red]{esc(e['passed'])}[/red]"
         evaluations.add(f"run {e['run_id']} {verdict} on {esc(e['dataset'])}: {scores}")
+    if found.review:
+        r = found.review
+        behind = f"; behind promotion run {', '.join(r['behind_promotions'])}" if r["behind_promotions"] else ""
+        root.add(
+            esc(
+                f"expert review: queue '{r['queue']}', {r['reviewed']} of {r['items']} reviewed, "
+                f"{r['approved']} approved{behind}"
+            )
+        )
     promotions = root.add("promotions")
     for m in found.promotions:
         extra = f"; overrides {', '.join(m.overrides)}" if m.overrides else ""

@@ -14,7 +14,11 @@ def started(result: Any) -> None:
         ["id", "question", "answer"],
         rows,
     )
-    out.print(f"Reviewers: {', '.join(result.reviewers)}  ·  questions: {result.questions_from}", highlight=False, markup=False)
+    out.print(
+        f"Reviewers: {', '.join(result.reviewers)}  ·  questions: {result.questions_from}",
+        highlight=False,
+        markup=False,
+    )
     out.print(f"Reviewers work in MLflow's Review page: {result.review_page}", highlight=False, markup=False)
 
 

@@ -67,10 +67,24 @@ class TrackingConfig(Section):
     registry_uri: str | None = None
 
 
+class ReviewGate(Section):
+    """promote refuses a version its experts have not vouched for (`ragctl review`), unless
+    --allow-unreviewed: at least `min_reviewed` items with a verdict in the version's queue, and at least
+    `min_approved` of them judged correct by the reviewers' majority."""
+
+    min_reviewed: int = Field(10, ge=1)
+    min_approved: float = Field(0.8, ge=0.0, le=1.0)
+
+
+class GatesConfig(Section):
+    review: ReviewGate | None = None  # off unless set, e.g. {min_reviewed: 20, min_approved: 0.9}
+
+
 class RegistryConfig(Section):
     model_name: str = "ragctl-demo-chain"
     # promote refuses a version whose evaluation did not pass, unless --force.
     require_passing_eval: bool = True
+    gates: GatesConfig = Field(default_factory=GatesConfig)
 
 
 class RagctlConfig(Section):

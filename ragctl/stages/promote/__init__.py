@@ -126,6 +126,9 @@ def _promote(
         checks = [gates.evaluation(target), gates.collection(session, target)]
         regression, comparisons = gates.regression(session, target, previous)
         checks.append(regression)
+        reviewed = gates.review(session, target)
+        if reviewed is not None:
+            checks.append(reviewed)
     if not session.config.registry.require_passing_eval:
         checks[0].overridden = not checks[0].passed
     for check in checks:

@@ -5,7 +5,9 @@
   (`--allow-collection-change`);
 - regression: it is not significantly worse than the alias's current holder, compared per question from
   the two versions' logged evaluations (`--allow-regression`). The comparison is evaluate's own
-  (paired bootstrap / McNemar); it needs both evaluated on the same QA set.
+  (paired bootstrap / McNemar); it needs both evaluated on the same QA set;
+- review (when `registry.gates.review` is set): enough of the version's answers reviewed by experts in its
+  review queue, and enough of those judged correct (`--allow-unreviewed`).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ragctl.evaluation.statistics import Comparison
-from ragctl.records import evaluations
+from ragctl.records import evaluations, reviews
 from ragctl.records import tags as t
 from ragctl.session import Session
 
@@ -22,6 +24,7 @@ OVERRIDES = {
     "evaluation": "--allow-unevaluated",
     "collection": "--allow-collection-change",
     "regression": "--allow-regression",
+    "review": "--allow-unreviewed",
 }
 
 
@@ -86,3 +89,23 @@ def regression(session: Session, version: Any, holder: Any | None) -> tuple[Chec
         return Check("regression", False, f"worse than v{holder.version}: {detail}", evidence), comparisons
     passed = Check("regression", True, f"not worse than v{holder.version} on {len(comparisons)} metrics", evidence)
     return passed, comparisons
+
+
+def review(session: Session, version: Any) -> Check | None:
+    """The experts' verdicts in the version's review queue; None when the gate is off."""
+    gate = session.config.registry.gates.review
+    if gate is None:
+        return None
+    name = reviews.queue_name(version.name, str(version.version))
+    found = reviews.tally(session, name)
+    if found is None:
+        detail = (
+            f"no expert review of v{version.version}: start one with `ragctl review start --version {version.version}`"
+        )
+        return Check("review", False, f"{detail} (queue '{name}')")
+    passed = found.reviewed >= gate.min_reviewed and found.share >= gate.min_approved
+    detail = (
+        f"queue '{name}': {found.reviewed} of {found.items} reviewed (needs {gate.min_reviewed}), "
+        f"{found.share:.0%} approved (needs {gate.min_approved:.0%})"
+    )
+    return Check("review", passed, detail, found.runs)

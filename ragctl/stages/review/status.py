@@ -47,14 +47,6 @@ class ReviewStatus:
     judge: str = ""  # why the judge's agreement is not here, when it is not
 
 
-def verdict(item: reviews.Reviewed) -> bool | None:
-    """The experts' majority on "is the answer correct": True (yes), False (partly or no), None (tie or none)."""
-    votes = [a.correct == "yes" for a in item.answers.values() if a.correct]
-    if not votes or votes.count(True) * 2 == len(votes):
-        return None
-    return votes.count(True) * 2 > len(votes)
-
-
 def run(session: Session, queue_name: str | None = None) -> ReviewStatus:
     import mlflow
 
@@ -66,7 +58,7 @@ def run(session: Session, queue_name: str | None = None) -> ReviewStatus:
         mine = [i.answers[reviewer] for i in found if reviewer in i.answers and i.answers[reviewer].correct]
         approved = sum(a.correct == "yes" for a in mine)
         progress.append(Progress(reviewer, len(mine), len(found) - len(mine), approved))
-    verdicts = {i.trace_id: verdict(i) for i in found}
+    verdicts = {i.trace_id: reviews.majority(i) for i in found}
     status = ReviewStatus(
         "",
         session.experiment_id,
