@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 RAGCTL := PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/ragctl
 QUESTION ?= Who was Guy's rival?
 
-.PHONY: install demo test test-fast lint format bench bench-ingest clean help
+.PHONY: install demo test test-fast lint format bench bench-ingest screenshots clean help
 
 help:
 	@echo "make demo   - install into $(VENV) and run the whole lifecycle on sample_docs/"
@@ -45,6 +45,9 @@ lint: install
 format: install
 	$(BIN)/ruff check --fix ragctl tests bench scripts
 	$(BIN)/ruff format ragctl tests bench scripts
+
+screenshots: install   # README images, taken by the tests that drive a real browser
+	RAGCTL_SCREENSHOTS=docs/images $(BIN)/python -m pytest tests/test_scale_out.py -k team_lifecycle
 
 bench: install
 	$(BIN)/python bench/run.py

@@ -154,6 +154,7 @@ def test_the_team_lifecycle_on_real_servers(
         )
         (prediction,) = json.loads(urllib.request.urlopen(request, timeout=120).read())["predictions"]
         assert prediction["sources"] and isinstance(prediction["answer"], str)
+    _review_in_mlflows_own_page(ragctl, tracking)
     dump = subprocess.run([_postgres_bin("pg_dump") or "pg_dump", postgres_url], capture_output=True, text=True)
     assert dump.returncode == 0 and "trace_info" in dump.stdout, dump.stderr
     stored = [dump.stdout] + [p.read_bytes().decode("latin-1") for p in tmp_path.rglob("*") if p.is_file()]
@@ -295,3 +296,44 @@ def test_servers_restarted_mid_ingest_then_the_rerun_equals_one_clean_ingest(
     finally:
         chroma.stop()
         tracking.stop()
+
+
+def _review_in_mlflows_own_page(ragctl, tracking: str) -> None:  # type: ignore[no-untyped-def]
+    """The champion's answers in a review queue, shown by MLflow's Review page in a real browser; a verdict
+    written through the REST API as that page writes it; `review status` counts it."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from tests import browser
+
+    ann = "ann@example.com"
+    started = ragctl("review", "start", "--alias", "champion", "--sample", "2", "--reviewer", ann)
+    assert started["review_page"] == f"{tracking}/#/experiments/{started['experiment_id']}/review-queue"
+    first = started["items"][0]
+    body = {
+        "assessment": {
+            "assessment_name": "ragctl_correct",
+            "trace_id": first["trace_id"],
+            "source": {"source_type": "HUMAN", "source_id": ann},
+            "feedback": {"value": "partly"},
+            "rationale": "right year, wrong treaty",
+        }
+    }
+    request = urllib.request.Request(
+        f"{tracking}/ajax-api/3.0/mlflow/traces/{first['trace_id']}/assessments",
+        json.dumps(body).encode(),
+        {"Content-Type": "application/json"},
+    )
+    assert urllib.request.urlopen(request, timeout=30).status == 200
+    status = ragctl("review", "status", started["queue"])
+    assert [(p["reviewer"], p["done"], p["to_do"]) for p in status["progress"]] == [(ann, 1, 1)]
+    with browser.chromium() as page:
+        page.get(started["review_page"])
+        wait = WebDriverWait(page, 90)
+        queue = wait.until(lambda d: next(iter(d.find_elements(By.XPATH, f"//*[text()='{started['queue']}']")), None))
+        queue.click()
+        wait.until(lambda d: all(i["question"] in d.find_element(By.TAG_NAME, "body").text for i in started["items"]))
+        for close in page.find_elements(By.CSS_SELECTOR, "[aria-label='Close']"):  # the assistant's side panel
+            if close.is_displayed():
+                close.click()
+        browser.screenshot(page, "review-queue.png")

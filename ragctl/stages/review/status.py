@@ -96,10 +96,11 @@ def _key(reviewer: str) -> str:
 
 
 def _between_reviewers(found: list[reviews.Reviewed], reviewers: list[str]) -> list[agreement.Agreement]:
-    labelled = {
-        r: {i.trace_id: i.answers[r].correct for i in found if r in i.answers and i.answers[r].correct}
-        for r in reviewers
-    }
+    labelled: dict[str, dict[str, str]] = {r: {} for r in reviewers}
+    for item in found:
+        for reviewer, answer in item.answers.items():
+            if answer.correct and reviewer in labelled:
+                labelled[reviewer][item.trace_id] = answer.correct
     out = []
     for a, b in combinations(reviewers, 2):
         shared = [k for k in labelled[a] if k in labelled[b]]
