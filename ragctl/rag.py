@@ -87,4 +87,11 @@ class RagEngine:
             ]
             result = {"answer": answer, "citation": citation, "sources": sources}
             root.set_outputs(result)
+            if tracing.enabled() and (served := tracing.served()):
+                import mlflow
+
+                mlflow.update_current_trace(tags=served)
+                # What an application passes to `ragctl feedback`; None for an answer sampling left untraced.
+                sampled = root.trace_id and not str(root.trace_id).startswith("MLFLOW_NO_OP")
+                result["trace_id"] = root.trace_id if sampled else None
         return result

@@ -20,6 +20,19 @@ FILES = "ragctl.files"  # on the RETRIEVER span: the files the title filter rest
 ABSTAINED = "ragctl.abstained"  # on the CHAIN span: the chain declined without calling the LLM
 
 
+# `ragctl serve` names the version it serves in the environment; each answer's trace carries it.
+SERVED_MODEL_ENV, SERVED_VERSION_ENV = "RAGCTL_SERVED_MODEL", "RAGCTL_SERVED_VERSION"
+SERVED_MODEL, SERVED_VERSION = "ragctl.served_model", "ragctl.served_version"  # trace tags
+
+
+def served() -> dict[str, str]:
+    """The trace tags of a served answer (model and version), or {} outside `ragctl serve`."""
+    version = os.environ.get(SERVED_VERSION_ENV)
+    if not version:
+        return {}
+    return {SERVED_MODEL: os.environ.get(SERVED_MODEL_ENV, ""), SERVED_VERSION: version}
+
+
 def enabled() -> bool:
     serving = os.environ.get("_MLFLOW_IS_IN_SERVING_ENVIRONMENT", "").lower() == "true"
     return not serving or os.environ.get("MLFLOW_ENABLE_TRACE_IN_SERVING", "").lower() == "true"

@@ -26,6 +26,9 @@ STATE = ["--set", "tracking.uri=sqlite:///state/mlflow.db", "--set", "vector_sto
         (["review", "start", "-v", "1", "-r", "ann", "--sample", "2"], 2, "ann: give each reviewer's email"),
         (["review", "start", "-v", "1", "-r", "a@example.com", "--sample", "2"], 2, "no version '1' of model"),
         (["review", "start", "-v", "1", "-r", "a@example.com"], 2, "say which questions"),
+        (["serve"], 2, "has no alias 'champion'"),
+        (["feedback", "tr-1", "--rating", "meh"], 2, "give up or down"),
+        (["monitor", "--since", "soon"], 2, "give a duration like 30m"),
     ],
 )
 def test_out_of_order_commands(project: Path, command: list[str], code: int, message: str) -> None:

@@ -265,3 +265,24 @@ def test_kappa_against_a_hand_computed_case() -> None:
     three = fleiss([["y", "y", "y"], ["y", "y", "n"], ["n", "n", "n"]], ["a", "b", "c"])
     assert round(three.kappa or 0, 4) == 0.55
     assert cohen(["y", "y"], ["y", "y"], ("a", "b")).kappa is None, "one label only: undefined, not 1.0 or 0.0"
+
+
+def test_monitor_figures_need_no_gold() -> None:
+    from ragctl.stages.monitor import Served, figures, seconds
+
+    assert (seconds("30m"), seconds("24h"), seconds("1.5d")) == (1800, 86400, 129600)
+    served = [
+        Served("a", "1", "q", "x", 1.0, 0.9, False, True, True),
+        Served("b", "1", "q", "x", 3.0, 0.2, False, False, False),
+        Served("c", "2", "q", "", 2.0, None, True, False, None),
+    ]
+    found = figures(served)
+    assert (found["traces"], found["latency_p50"], found["abstain_rate"], found["citation_rate"]) == (
+        3,
+        2.0,
+        1 / 3,
+        1 / 3,
+    )
+    assert (found["thumbs_up"], found["thumbs_down"], found["thumbs_down_rate"]) == (1, 1, 0.5)
+    assert (round(found["similarity_mean"], 2), found["similarity_min"]) == (0.55, 0.2)
+    assert figures([]) == {"traces": 0}

@@ -70,11 +70,12 @@ def root(
 
 
 def _register() -> None:
-    from ragctl.cli import dataset, lifecycle, project, review, views
+    from ragctl.cli import dataset, lifecycle, production, project, review, views
 
     panels: dict[str, list[Callable[..., None]]] = {
         "Start": [project.init, project.run],
         "Lifecycle": [lifecycle.ingest, lifecycle.assemble, lifecycle.evaluate, lifecycle.register, lifecycle.promote],
+        "Production": [production.serve, production.feedback, production.monitor],
         "Inspect": [views.query, views.status, views.models, views.history, views.lineage, views.config],
     }
     for panel, commands in panels.items():

@@ -22,6 +22,7 @@ SUPPORTED = "ragctl_sources_support"
 EXPECTED = "ragctl_expected_answer"
 SOURCE = "ragctl_right_source"
 ITEMS_ARTIFACT = "review/items.json"
+USER_RATING = "ragctl_user_rating"  # an end user's thumbs up (true) or down (false) on a served answer
 VERDICTS = ("yes", "partly", "no")
 
 # name -> (kind, options or None for free text, instruction, comment box)
@@ -211,3 +212,20 @@ def tally(session: Session, name: str) -> Tally | None:
     reviewed = [i for i in found if any(a.correct for a in i.answers.values())]
     made = [r.info.run_id for r in runs.search(session, "review", {t.REVIEW_QUEUE: name})]
     return Tally(name, len(found), len(reviewed), sum(majority(i) is True for i in reviewed), made)
+
+
+def rate(session: Session, trace_id: str, up: bool, comment: str | None, user: str) -> Any:
+    """Record an end user's verdict on an answer as a HUMAN feedback assessment on its trace."""
+    import mlflow
+    from mlflow.entities import AssessmentSource
+    from mlflow.exceptions import MlflowException
+
+    _ = session.experiment_id  # the tracking store is set up
+    try:
+        session.mlflow.get_trace(trace_id)
+    except MlflowException:
+        raise UsageError(
+            f"no trace {trace_id!r} in the tracking store", "pass the trace_id a served answer returned"
+        ) from None
+    source = AssessmentSource(source_type="HUMAN", source_id=user)
+    return mlflow.log_feedback(trace_id=trace_id, name=USER_RATING, value=up, rationale=comment or None, source=source)

@@ -87,6 +87,15 @@ class RegistryConfig(Section):
     gates: GatesConfig = Field(default_factory=GatesConfig)
 
 
+class ServingConfig(Section):
+    """`ragctl serve`: where the champion answers, and how many of its answers are traced to the tracking
+    store (what `ragctl feedback` rates and `ragctl monitor` scores)."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(5001, ge=1, le=65535)
+    trace_sampling: float = Field(1.0, ge=0.0, le=1.0)
+
+
 class RagctlConfig(Section):
     project: ProjectConfig = Field(default_factory=ProjectConfig)
     tracking: TrackingConfig = Field(default_factory=TrackingConfig)
@@ -99,6 +108,7 @@ class RagctlConfig(Section):
     prompt: PromptConfig = Field(default_factory=PromptConfig)
     evaluation: EvaluationConfig = Field(default_factory=EvaluationConfig)
     registry: RegistryConfig = Field(default_factory=RegistryConfig)
+    serving: ServingConfig = Field(default_factory=ServingConfig)
 
     def chain_config(self) -> dict:
         """The part of the config the logged chain needs at load time (no secrets: only env var names)."""

@@ -1,0 +1,63 @@
+"""serve: the alias's version behind `mlflow models serve`, with every answer traced to the tracking store
+(at `serving.trace_sampling`), tagged with the model and version that answered and linked to its LoggedModel,
+and each prediction carrying its `trace_id` for `ragctl feedback`. The alias is resolved once: a later
+promotion is served by the next `ragctl serve` (as with any MLflow model server)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ragctl import tracing
+from ragctl.errors import UsageError
+from ragctl.records import models
+from ragctl.session import Session, resolved_uri
+
+
+@dataclass
+class Serving:
+    model_name: str
+    alias: str
+    version: str
+    url: str
+    tracking_uri: str
+    experiment_id: str
+    argv: list[str] = field(default_factory=list)
+    env: dict[str, str] = field(default_factory=dict, repr=False)
+
+
+def plan(session: Session, alias: str) -> Serving:
+    """What to run: the resolved version, the command and the environment it needs."""
+    config = session.config
+    name = config.registry.model_name
+    models.check_alias(alias)
+    held = models.holder(session, name, alias)
+    if held is None:
+        raise UsageError(
+            f"model {name!r} has no alias {alias!r}", f"promote a version first: ragctl promote --alias {alias}"
+        )
+    version = str(held.version)
+    uri = f"models:/{name}/{version}"
+    here = str(Path(sys.executable).parent)  # mlflow starts uvicorn by name: it must find this environment's
+    mlflow_bin = shutil.which("mlflow", path=here) or shutil.which("mlflow") or "mlflow"
+    host, port = config.serving.host, config.serving.port
+    argv = [mlflow_bin, "models", "serve", "-m", uri, "--env-manager", "local", "--host", host, "--port", str(port)]
+    env = {
+        "MLFLOW_TRACKING_URI": resolved_uri(config.tracking.uri),
+        "MLFLOW_EXPERIMENT_ID": session.experiment_id,
+        "MLFLOW_ENABLE_TRACE_IN_SERVING": "true",
+        "MLFLOW_TRACE_SAMPLING_RATIO": str(config.serving.trace_sampling),
+        # A trace written before its answer is returned: the caller may rate it (`ragctl feedback`) at once.
+        "MLFLOW_ENABLE_ASYNC_TRACE_LOGGING": "false",
+        tracing.SERVED_MODEL_ENV: name,
+        tracing.SERVED_VERSION_ENV: version,
+        "PATH": here + os.pathsep + os.environ.get("PATH", ""),
+    }
+    model_id = models.logged_model_id(session, uri)
+    if model_id:
+        env["MLFLOW_ACTIVE_MODEL_ID"] = model_id
+    url = f"http://{host}:{port}/invocations"
+    return Serving(name, alias, version, url, env["MLFLOW_TRACKING_URI"], session.experiment_id, argv, env)
