@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -31,7 +32,11 @@ STATE = ["--set", "tracking.uri=sqlite:///state/mlflow.db", "--set", "vector_sto
         (["monitor", "--since", "soon"], 2, "give a duration like 30m"),
     ],
 )
-def test_out_of_order_commands(project: Path, command: list[str], code: int, message: str) -> None:
+def test_out_of_order_commands(
+    project: Path, empty_mlflow_db: Path, command: list[str], code: int, message: str
+) -> None:
+    (project / "state").mkdir()
+    shutil.copy(empty_mlflow_db, project / "state" / "mlflow.db")
     result = CliRunner().invoke(app, [*command, *STATE])
     assert result.exit_code == code, result.output
     assert message in result.output

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -47,7 +48,7 @@ def _eval_run(values: list[float]) -> str:
 
 
 @pytest.fixture
-def registry(project: Path) -> Path:
+def registry(project: Path, empty_mlflow_db: Path) -> Path:
     """Versions 1 (passed, good), 2 (failed), 3 (passed, much worse than 1), all evaluated on the collection
     as it is (an empty one: its manifest digest is what matters here)."""
     import mlflow
@@ -56,6 +57,7 @@ def registry(project: Path) -> Path:
     from ragctl.config.model import VectorStoreConfig
     from ragctl.records.manifest import Manifest
 
+    shutil.copy(empty_mlflow_db, project / "mlflow.db")
     config = project / "ragctl.yaml"
     config.write_text(
         f'tracking: {{uri: "sqlite:///{project}/mlflow.db", artifact_location: {project}/artifacts}}\n'

@@ -210,7 +210,7 @@ def _contents(collection) -> dict[str, tuple[str, str]]:  # type: ignore[no-unty
     return {i: (d, json.dumps(m, sort_keys=True)) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"])}
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(step, min_size=1, max_size=4))
 def test_any_edits_and_crashes_then_an_ingest_equal_one_clean_ingest(monkeypatch, steps) -> None:  # type: ignore[no-untyped-def]
     """Random adds, changes, deletes and ingests that crash at any write (chunks or manifest); the ingest
