@@ -618,7 +618,9 @@ def test_kill_9_during_evaluate_leaves_no_run_running(project: Path, lifecycle: 
     assert reaped.info.status == "KILLED" and f"process {child.pid}" in reaped.data.tags["ragctl.error"]
 
 
-def test_expert_review_queue_answers_and_agreement(project: Path, lifecycle: Lifecycle) -> None:
+def test_expert_review_queue_answers_and_agreement(
+    project: Path, lifecycle: Lifecycle, llama_server: tuple[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Version 1 answers 4 sampled questions into a queue named for it; two reviewers answer as MLflow's
     Review page does (HUMAN assessments named for ragctl's label schemas); status counts and agrees."""
     import mlflow
@@ -662,6 +664,19 @@ def test_expert_review_queue_answers_and_agreement(project: Path, lifecycle: Lif
     assert next(s for s in status["scorers"] if s["scorer"] == "token_f1")["threshold"] == ">= 0.15"
     logged = tracking.get_run(status["run_id"])
     assert logged.data.tags["ragctl.stage"] == "review-status" and logged.data.metrics["approved"] == 1
+    assert status["judge"] == "no judge configured (evaluation.judge)"
+    # The judge (llama.cpp's server with the packaged base model) on the 3 items with a verdict and gold:
+    # each either agrees or not with the experts, or is counted as not judged; none is lost.
+    api_base, key = llama_server
+    monkeypatch.setenv("RAGCTL_JUDGE_KEY", key)
+    judge = (
+        f"evaluation.judge={{api_base: '{api_base}', model: gemma, api_key_env: RAGCTL_JUDGE_KEY, "
+        "metrics: [correctness]}"
+    )
+    judged = ragctl("review", "status", "--set", judge)
+    (row,) = [s for s in judged["scorers"] if s["scorer"] == "judge (gemma) correctness"]
+    unjudged = int(judged["judge"].split()[0]) if judged["judge"] else 0
+    assert row["items"] + unjudged == 3, judged["judge"]
     # The review gate: 4 reviewed, 1 approved (25 %).
     strict = ["--set", "registry.gates.review={min_reviewed: 3, min_approved: 0.5}", "--allow-collection-change"]
     refused = invoke("promote", "--alias", "expert", "--version", "1", *strict, "--json")
@@ -709,7 +724,9 @@ def test_expert_review_queue_answers_and_agreement(project: Path, lifecycle: Lif
     assert len(get_dataset(name="reviewed-e2e").to_df()) == 3, "MLflow's copy deduplicated too"
 
 
-def test_serve_then_feedback_then_monitor_queues_the_thumbs_down(project: Path) -> None:
+def test_serve_then_feedback_then_monitor_queues_the_thumbs_down(
+    project: Path, llama_server: tuple[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     """`ragctl serve` of the champion: answers over HTTP carry their trace ids, the traces are tagged with
     the version and linked to its LoggedModel; end users rate two; monitor scores the window and sends the
     thumbs-down answer (and the weakest other) to the production review queue."""
@@ -743,7 +760,15 @@ def test_serve_then_feedback_then_monitor_queues_the_thumbs_down(project: Path) 
     assert [(a.value, a.rationale, a.source.source_type, a.source.source_id) for a in rated] == [
         (False, "wrong year", "HUMAN", "u-17")
     ]
-    watched = ragctl("monitor", "--since", "1h", "--worst", "1", "--reviewer", "ann@example.com")
+    api_base, key = llama_server
+    monkeypatch.setenv("RAGCTL_JUDGE_KEY", key)
+    judge = (
+        f"evaluation.judge={{api_base: '{api_base}', model: gemma, api_key_env: RAGCTL_JUDGE_KEY, "
+        "metrics: [relevance]}"
+    )
+    watched = ragctl("monitor", "--since", "1h", "--worst", "1", "--reviewer", "ann@example.com", "--set", judge)
+    metrics = watched["metrics"]
+    assert metrics["judge_relevance_judged"] + metrics["judge_relevance_unjudged"] == watched["traces"]
     assert watched["traces"] >= 3 and watched["by_version"][champion] >= 3
     assert watched["metrics"]["thumbs_down"] >= 1 and watched["metrics"]["latency_p95"] > 0
     assert ids[0] in watched["queued"] and len(watched["queued"]) >= 2

@@ -4,12 +4,12 @@ scorers as assessments, linked to the chain's LoggedModel; returns one plain row
 from __future__ import annotations
 
 import contextlib
-import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from ragctl.config.model import RagctlConfig
+from ragctl.env import patched
 from ragctl.errors import RagctlError
 from ragctl.evaluation import scorers
 from ragctl.evaluation.datasets import Dataset, Item
@@ -51,30 +51,20 @@ def _environment(config: RagctlConfig) -> Iterator[None]:
         # The chain traces itself (ragctl/tracing.py); skip MLflow's probe, which would call the LLM once more.
         "MLFLOW_GENAI_EVAL_SKIP_TRACE_VALIDATION": "true",
     }
-    judge = config.evaluation.judge
-    if judge:
-        settings["OPENAI_API_BASE"] = settings["OPENAI_BASE_URL"] = judge.api_base
-        key = os.environ.get(judge.api_key_env) if judge.api_key_env else None
-        settings["OPENAI_API_KEY"] = key or "unused"  # MLflow wants one; a local server ignores it
+    if config.evaluation.judge:
+        settings |= scorers.judge_settings(config.evaluation.judge)  # "unused" key: a local server ignores it
     # The chain traces its own steps; MLflow's llama-index autologging would add a dozen internal spans per
     # question and a stray trace per scorer embedding call. Explicitly disabled, evaluate leaves it off.
     import mlflow.llama_index
 
     mlflow.llama_index.autolog(disable=True, silent=True)
-    saved = {k: os.environ.get(k) for k in settings}
-    os.environ.update(settings)
     progress_bar = mlflow_harness.tqdm
     mlflow_harness.tqdm = None  # MLflow draws no bar when tqdm is missing
     try:
-        with contextlib.redirect_stdout(io.StringIO()):
+        with patched(settings), contextlib.redirect_stdout(io.StringIO()):
             yield
     finally:
         mlflow_harness.tqdm = progress_bar
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 def _record(item: Item) -> dict[str, Any]:

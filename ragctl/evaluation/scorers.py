@@ -21,6 +21,22 @@ JUDGES = {  # config name -> (MLflow judge class, the assessment name it writes)
 }
 
 
+def judge_settings(judge: Any) -> dict[str, str]:
+    """The environment MLflow's judges read their OpenAI-compatible endpoint from (the key never logged)."""
+    import os
+
+    key = os.environ.get(judge.api_key_env) if judge.api_key_env else None
+    base = judge.api_base
+    return {"OPENAI_API_BASE": base, "OPENAI_BASE_URL": base, "OPENAI_API_KEY": key or "unused"}
+
+
+def judge_of(judge: Any, metric: str) -> Any:
+    """One of MLflow's built-in judges (`JUDGES`) on the configured endpoint."""
+    from mlflow.genai import scorers as builtin
+
+    return getattr(builtin, JUDGES[metric][0])(model=f"openai:/{judge.model}")
+
+
 def _feedbacks(values: dict[str, float]) -> list[Any]:
     from mlflow.entities import Feedback
 
@@ -92,8 +108,5 @@ def build(config: EvaluationConfig, ks: Sequence[int], embed: Any | None) -> lis
 
     scorers = [retrieval_scorer, answer_scorer, timing_scorer]
     if config.judge:
-        from mlflow.genai import scorers as builtin
-
-        model = f"openai:/{config.judge.model}"
-        scorers += [getattr(builtin, JUDGES[m][0])(model=model) for m in config.judge.metrics]
+        scorers += [judge_of(config.judge, m) for m in config.judge.metrics]
     return scorers

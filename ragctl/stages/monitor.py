@@ -1,5 +1,6 @@
 """monitor: the recent answers of served versions, scored without gold (production has none): latency,
-abstentions, retrieval similarity, citations, and end users' thumbs; logged as a monitor run so the figures
+abstentions, retrieval similarity, citations, end users' thumbs, and the judge's groundedness and relevance
+when `evaluation.judge` is set; logged as a monitor run so the figures
 plot over time in MLflow. The thumbs-down answers and the weakest by retrieval similarity go to a review
 queue, where experts can say what the right answer was (and `dataset from-reviews` makes it a QA item)."""
 
@@ -100,6 +101,38 @@ def figures(found: list[Served]) -> dict[str, float]:
     return out
 
 
+JUDGED_IN_PRODUCTION = ("groundedness", "relevance")  # correctness needs a gold answer production lacks
+
+
+def judged(session: Session, traces: list[Any]) -> dict[str, float]:
+    """The configured judge's yes-rate on the window's answers, per judge metric that needs no gold."""
+    from ragctl.components.http import check_endpoints
+    from ragctl.env import patched
+    from ragctl.evaluation.scorers import judge_of, judge_settings
+
+    judge = session.config.evaluation.judge
+    names = [m for m in (judge.metrics if judge else []) if m in JUDGED_IN_PRODUCTION]
+    if judge is None or not names or not traces:
+        return {}
+    check_endpoints({"evaluation": session.config.evaluation.model_dump()})
+    out: dict[str, float] = {}
+    with patched(judge_settings(judge)):
+        for name in names:
+            scorer, verdicts, unjudged = judge_of(judge, name), [], 0
+            for trace in traces:
+                said = scorer(trace=trace)
+                for feedback in said if isinstance(said, list) else [said]:
+                    value = str(getattr(feedback, "value", "") or "").strip().lower()
+                    if value in ("yes", "no"):
+                        verdicts.append(value == "yes")
+                    else:
+                        unjudged += 1
+            out[f"judge_{name}_judged"], out[f"judge_{name}_unjudged"] = len(verdicts), unjudged
+            if verdicts:
+                out[f"judge_{name}_yes_rate"] = sum(verdicts) / len(verdicts)
+    return out
+
+
 def run(session: Session, since: str = "24h", worst: int = 5, reviewers: list[str] | None = None) -> MonitorResult:
     import mlflow
 
@@ -117,7 +150,7 @@ def run(session: Session, since: str = "24h", worst: int = 5, reviewers: list[st
     queue_name = f"{name} production"
     tags = {t.MODEL_NAME: name, t.REVIEW_QUEUE: queue_name}
     with runs.stage_run(session, "monitor", tags) as active:
-        metrics = figures(found)
+        metrics = figures(found) | judged(session, traces)
         mlflow.log_metrics(metrics)
         mlflow.log_params({"since": since, "worst": worst})
         if picked:

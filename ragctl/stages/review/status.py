@@ -44,7 +44,7 @@ class ReviewStatus:
     progress: list[Progress] = field(default_factory=list)
     reviewers: list[agreement.Agreement] = field(default_factory=list)  # pairwise Cohen, then Fleiss
     scorers: list[ScorerAgreement] = field(default_factory=list)
-    judge: str = ""  # why the judge's agreement is not here, when it is not
+    judge: str = ""  # why the judge's agreement is not there, or what it could not judge
 
 
 def run(session: Session, queue_name: str | None = None) -> ReviewStatus:
@@ -69,10 +69,10 @@ def run(session: Session, queue_name: str | None = None) -> ReviewStatus:
         progress,
         _between_reviewers(found, reviewers),
         _scorers(session, found, verdicts),
-        "" if session.config.evaluation.judge else "no judge configured (evaluation.judge)",
     )
-    if session.config.evaluation.judge:
-        status.judge = "the judge's agreement with the experts is not measured yet"
+    judged, status.judge = _judge(session, found, verdicts)
+    if judged is not None:
+        status.scorers.append(judged)
     tags = {t.REVIEW_QUEUE: queue.name}
     with runs.stage_run(session, "review-status", tags) as active:
         metrics: dict[str, float] = {"items": status.items, "complete": status.complete, "approved": status.approved}
@@ -134,3 +134,39 @@ def _scorers(
         result = agreement.cohen(auto, experts, (name, "experts")) if auto else None
         out.append(ScorerAgreement(name, shown, len(auto), result))
     return out
+
+
+def _judge(
+    session: Session, found: list[reviews.Reviewed], verdicts: dict[str, bool | None]
+) -> tuple[ScorerAgreement | None, str]:
+    """The configured judge's correctness verdict on each item with an expert verdict and a gold answer,
+    against the experts' majority."""
+    from ragctl.components.http import check_endpoints
+    from ragctl.env import patched
+    from ragctl.evaluation.scorers import judge_of, judge_settings
+
+    judge = session.config.evaluation.judge
+    if judge is None:
+        return None, "no judge configured (evaluation.judge)"
+    if "correctness" not in judge.metrics:
+        return None, "the judge does not score correctness (add it to evaluation.judge.metrics)"
+    check_endpoints({"evaluation": session.config.evaluation.model_dump()})
+    scorer = judge_of(judge, "correctness")
+    auto, experts, unmeasured = [], [], 0
+    with patched(judge_settings(judge)):
+        for item in found:
+            gold = item.item.get("answers") or []
+            if verdicts[item.trace_id] is None or not gold:
+                continue
+            said = scorer(
+                inputs={"question": item.question}, outputs=item.answer, expectations={"expected_response": gold[0]}
+            )
+            value = str(getattr(said, "value", "") or "").strip().lower()
+            if value not in ("yes", "no"):
+                unmeasured += 1
+                continue
+            auto.append("pass" if value == "yes" else "fail")
+            experts.append("pass" if verdicts[item.trace_id] else "fail")
+    result = agreement.cohen(auto, experts, ("judge", "experts")) if auto else None
+    note = f"{unmeasured} items without a yes/no verdict from the judge" if unmeasured else ""
+    return ScorerAgreement(f"judge ({judge.model}) correctness", "yes", len(auto), result), note
