@@ -83,9 +83,9 @@ def run(session: Session, queue_name: str | None = None) -> ReviewStatus:
                 metrics[f"kappa.{a.method}.{'.'.join(_key(r) for r in a.raters)}"[:250]] = a.kappa
         for s in status.scorers:
             if s.agreement and s.agreement.kappa is not None:
-                metrics[f"agreement.{s.scorer}.kappa"] = s.agreement.kappa
+                metrics[f"agreement.{_key(s.scorer)}.kappa"] = s.agreement.kappa
             if s.agreement:
-                metrics[f"agreement.{s.scorer}.observed"] = s.agreement.observed
+                metrics[f"agreement.{_key(s.scorer)}.observed"] = s.agreement.observed
         mlflow.log_metrics(metrics)
         status.run_id = active.info.run_id
     return status
