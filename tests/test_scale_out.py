@@ -227,6 +227,7 @@ def test_servers_restarted_mid_ingest_then_the_rerun_equals_one_clean_ingest(
     try:
         store = f"{{mode: http, host: 127.0.0.1, port: {chroma.port}, collection: %s}}"
         sets = ["--set", "ingestion.paths=[docs]", "--set", f"tracking.uri={tracking.url}"]
+        sets += ["--set", "project.experiment=restarts"]  # the database is shared with the module's other tests
         restart = [*sets, "--set", "vector_store=" + store % "restart"]
         client = chromadb.HttpClient(host="127.0.0.1", port=chroma.port)
 

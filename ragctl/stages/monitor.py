@@ -120,7 +120,10 @@ def judged(session: Session, traces: list[Any]) -> dict[str, float]:
         for name in names:
             scorer, verdicts, unjudged = judge_of(judge, name), [], 0
             for trace in traces:
-                said = scorer(trace=trace)
+                try:
+                    said = scorer(trace=trace)
+                except Exception:  # MLflow raises when it cannot parse the judge's reply: counted unjudged
+                    said = None
                 for feedback in said if isinstance(said, list) else [said]:
                     value = str(getattr(feedback, "value", "") or "").strip().lower()
                     if value in ("yes", "no"):

@@ -158,9 +158,14 @@ def _judge(
             gold = item.item.get("answers") or []
             if verdicts[item.trace_id] is None or not gold:
                 continue
-            said = scorer(
-                inputs={"question": item.question}, outputs=item.answer, expectations={"expected_response": gold[0]}
-            )
+            try:
+                said = scorer(
+                    inputs={"question": item.question},
+                    outputs=item.answer,
+                    expectations={"expected_response": gold[0]},
+                )
+            except Exception:  # MLflow raises when it cannot parse the judge's reply: not judged, not lost
+                said = None
             value = str(getattr(said, "value", "") or "").strip().lower()
             if value not in ("yes", "no"):
                 unmeasured += 1
