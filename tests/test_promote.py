@@ -219,6 +219,17 @@ def _child(registry: Path, script: str) -> subprocess.Popen[str]:
     )
 
 
+def _kill_9_once_reached(child: subprocess.Popen[str], folder: Path) -> None:
+    """kill -9 the child as soon as it writes `reached` (its patched step is under way)."""
+    deadline = time.monotonic() + 120
+    while not (folder / "reached").exists():
+        assert child.poll() is None, child.communicate()
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    os.kill(child.pid, signal.SIGKILL)
+    child.wait()
+
+
 def _ragctl(registry: Path, *args: str) -> subprocess.Popen[str]:
     ragctl = Path(sys.executable).parent / "ragctl"
     command = [str(ragctl), *args, "--config", str(registry), "--json"]
@@ -267,13 +278,7 @@ def test_kill_9_mid_move_is_settled_by_the_next_command(registry: Path, after: b
     import mlflow
 
     child = _child(registry, KILLED_MID_MOVE.format(after=after, config=str(registry)))
-    deadline = time.monotonic() + 120
-    while not (registry.parent / "reached").exists():
-        assert child.poll() is None, child.communicate()
-        assert time.monotonic() < deadline
-        time.sleep(0.1)
-    os.kill(child.pid, signal.SIGKILL)
-    child.wait()
+    _kill_9_once_reached(child, registry.parent)
     held = mlflow.MlflowClient().get_registered_model(NAME).aliases.get("champion")
     assert (str(held) if held else None) == ("1" if after else None)
     moves = cli(registry, "history", "--alias", "champion")  # settles the pending move, then lists
@@ -307,13 +312,7 @@ def test_kill_9_mid_register_then_the_rerun_completes_that_version(registry: Pat
         mlflow.finalize_logged_model(logged.model_id, "READY")
     uri = f"models:/{logged.model_id}"
     child = _child(registry, KILLED_MID_REGISTER.format(uri=uri, config=str(registry)))
-    deadline = time.monotonic() + 120
-    while not (registry.parent / "reached").exists():
-        assert child.poll() is None, child.communicate()
-        assert time.monotonic() < deadline
-        time.sleep(0.1)
-    os.kill(child.pid, signal.SIGKILL)
-    child.wait()
+    _kill_9_once_reached(child, registry.parent)
     client = mlflow.MlflowClient()
     (half,) = [v for v in client.search_model_versions(f"name = '{NAME}'") if v.tags.get("ragctl.model_uri") == uri]
     assert not half.description, "killed before the version was completed"
