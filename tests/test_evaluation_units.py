@@ -286,3 +286,35 @@ def test_monitor_figures_need_no_gold() -> None:
     assert (found["thumbs_up"], found["thumbs_down"], found["thumbs_down_rate"]) == (1, 1, 0.5)
     assert (round(found["similarity_mean"], 2), found["similarity_min"]) == (0.55, 0.2)
     assert figures([]) == {"traces": 0}
+
+
+def test_each_automatic_verdict_is_held_against_the_experts_question_it_answers() -> None:
+    from ragctl.records.reviews import Answer, Reviewed
+    from ragctl.stages.review.status import _scorers
+
+    def item(answer: str, cited: str | None, correct: str, supported: str) -> Reviewed:
+        gold = {"answers": ["Rollo was a Viking leader"], "sources": [{"file": "normans.pdf", "page": 2}]}
+        shown = [{"file": "other.pdf", "page": 1}, {"file": "normans.pdf", "page": 2}]
+        citation = {"file": cited, "page": 2} if cited else None
+        said = {"ann": Answer("ann", correct=correct, supported=supported)}
+        return Reviewed("t-" + answer[:3], "pending", "Who was Rollo?", answer, shown, citation, gold, said)
+
+    found = [
+        item("Rollo was a Viking leader", "normans.pdf", "yes", "yes"),
+        item("a Viking leader", "other.pdf", "partly", "yes"),
+        item("a Frankish king", None, "no", "no"),
+    ]
+    got = {s.scorer: s for s in _scorers(found, {"token_f1": ">= 0.5"}, None)}
+    # token_f1 per item: 1.0, 0.67, 0.0 -> pass, pass, fail against correct yes, partly (not correct), no.
+    f1 = got["token_f1"]
+    assert (f1.against, f1.threshold, f1.items, round(f1.agreement.observed, 4)) == ("correct", ">= 0.5", 3, 0.6667)
+    assert got["rouge_l"].threshold == ">= 0.5 (default)" and got["exact_match"].threshold == "= 1"
+    assert "semantic_similarity" not in got, "only with an embedding model"
+    # Every item retrieved the gold page at rank 2: hit passes all three, the experts say supported twice.
+    hit = got["hit_rate"]
+    assert (hit.against, hit.items, round(hit.agreement.observed, 4)) == ("sources support", 3, 0.6667)
+    assert hit.agreement.kappa == 0.0, "a scorer that passes everything agrees no better than chance"
+    # mrr 0.5 passes its default >= 0.5; the answer that cites no source is not counted for citation_hit.
+    assert got["mrr"].items == 3
+    cited = got["citation_hit"]
+    assert (cited.items, cited.agreement.observed, cited.agreement.kappa) == (2, 0.5, 0.0)

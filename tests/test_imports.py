@@ -50,3 +50,24 @@ def test_every_command_help_loads_no_heavy_module() -> None:
         "    except SystemExit as e:\n        assert e.code == 0\n"
     )
     assert set(loaded_after(body)) - TYPER_OWN == set()
+
+
+def test_shell_completion_answers_without_the_heavy_stack() -> None:
+    """What bash runs on <TAB>: typer's completion protocol, through the installed entry point."""
+    import os
+    from pathlib import Path
+
+    ragctl = Path(sys.executable).parent / "ragctl"
+    env = {**os.environ, "_RAGCTL_COMPLETE": "complete_bash", "COMP_WORDS": "ragctl pro", "COMP_CWORD": "1"}
+    done = subprocess.run([str(ragctl)], env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and done.stdout.split() == ["promote"], done.stdout + done.stderr
+    env.update(COMP_WORDS="ragctl promote --al", COMP_CWORD="2")
+    options = subprocess.run([str(ragctl)], env=env, capture_output=True, text=True, timeout=60).stdout.split()
+    assert "--alias" in options and "--allow-unreviewed" in options
+    body = (
+        "import os\n"
+        "os.environ.update(_RAGCTL_COMPLETE='complete_bash', COMP_WORDS='ragctl review st', COMP_CWORD='2')\n"
+        "from ragctl.cli.app import app\n"
+        "try:\n    app(prog_name='ragctl')\nexcept SystemExit:\n    pass\n"
+    )
+    assert set(loaded_after(body)) - TYPER_OWN == set()

@@ -652,6 +652,11 @@ def test_expert_review_queue_answers_and_agreement(
     mlflow.log_expectation(
         trace_id=ids[1], name="ragctl_expected_answer", value="In 911", source=AssessmentSource("HUMAN", bob)
     )
+    for who, said in ((ann, ["yes", "yes", "no"]), (bob, ["yes", "no"])):  # majorities: yes, a tie, no
+        for trace_id, supported in zip(ids, said):
+            mlflow.log_feedback(
+                trace_id=trace_id, name="ragctl_sources_support", value=supported, source=AssessmentSource("HUMAN", who)
+            )
     status = ragctl("review", "status")
     progress = {p["reviewer"]: (p["done"], p["to_do"], p["approved"]) for p in status["progress"]}
     assert progress == {ann: (4, 0, 2), bob: (3, 1, 1)}
@@ -660,7 +665,15 @@ def test_expert_review_queue_answers_and_agreement(
     assert (pair["items"], round(pair["kappa"], 4), pair["method"]) == (3, 0.4, "cohen")
     # Majorities: item 1 correct, item 2 a tie (no verdict), items 3 and 4 not correct.
     assert (status["items"], status["complete"], status["approved"]) == (4, 4, 1)
-    assert {s["scorer"]: s["items"] for s in status["scorers"]} == {"token_f1": 3, "exact_match": 3, "rouge_l": 3}
+    answer_scorers = {s["scorer"]: s["items"] for s in status["scorers"] if s["against"] == "correct"}
+    assert answer_scorers == {"token_f1": 3, "exact_match": 3, "rouge_l": 3, "semantic_similarity": 3}
+    gold = mlflow.artifacts.load_dict(f"runs:/{started['run_id']}/review/items.json")["items"]
+    with_sources = sum(bool(i["sources"]) for i in gold[:3:2])
+    source_scorers = {s["scorer"]: s["items"] for s in status["scorers"] if s["against"] == "sources support"}
+    assert {k: v for k, v in source_scorers.items() if k != "citation_hit"} == dict.fromkeys(
+        ["hit_rate", "file_hit_rate", "mrr"], with_sources
+    ), "items 1 and 3 have a majority on the sources"
+    assert source_scorers["citation_hit"] <= with_sources
     assert next(s for s in status["scorers"] if s["scorer"] == "token_f1")["threshold"] == ">= 0.15"
     logged = tracking.get_run(status["run_id"])
     assert logged.data.tags["ragctl.stage"] == "review-status" and logged.data.metrics["approved"] == 1

@@ -43,7 +43,7 @@ app = typer.Typer(
     help="From a folder of documents to a versioned, evaluated and promoted RAG chain, tracked in MLflow.\n\n"
     "Exit codes: " + "; ".join(f"{code} {meaning}" for code, meaning in EXIT_CODES.items()) + ".",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,  # typer's --install-completion; completing stays as light as --help
     pretty_exceptions_enable=False,
 )
 

@@ -122,6 +122,7 @@ class Reviewed:
     question: str = ""
     answer: str = ""
     sources: list[dict[str, Any]] = field(default_factory=list)
+    citation: dict[str, Any] | None = None  # the source the answer cites, when it cites one
     item: dict[str, Any] = field(default_factory=dict)  # from the review run: id, gold answers and sources
     answers: dict[str, Answer] = field(default_factory=dict)  # by reviewer
 
@@ -160,6 +161,7 @@ def _reviewed(session: Session, item: Any, known: dict[str, Any]) -> Reviewed:
         str(inputs.get("question") or known.get("question", "")),
         str(outputs.get("answer", "")),
         list(outputs.get("sources") or []),
+        outputs.get("citation") if isinstance(outputs.get("citation"), dict) else None,
         known,
     )
     fields = {CORRECT: "correct", SUPPORTED: "supported", EXPECTED: "expected", SOURCE: "source"}
@@ -177,10 +179,11 @@ def _reviewed(session: Session, item: Any, known: dict[str, Any]) -> Reviewed:
     return found
 
 
-def majority(item: Reviewed) -> bool | None:
-    """The experts' majority on "is the answer correct": True (yes), False (partly or no), None (a tie, or
-    no verdict yet)."""
-    votes = [a.correct == "yes" for a in item.answers.values() if a.correct]
+def majority(item: Reviewed, question: str = "correct") -> bool | None:
+    """The experts' majority on one of ragctl's questions ("correct": is the answer correct, "supported": do
+    the cited sources support it): True (yes), False (partly or no), None (a tie, or no verdict yet)."""
+    said = [getattr(a, question) for a in item.answers.values()]
+    votes = [v == "yes" for v in said if v]
     if not votes or votes.count(True) * 2 == len(votes):
         return None
     return votes.count(True) * 2 > len(votes)

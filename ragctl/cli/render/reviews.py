@@ -42,7 +42,9 @@ def status(result: Any) -> None:
     rows = []
     for s in result.scorers:
         a = s.agreement
-        rows.append([s.scorer, s.threshold, s.items, f"{a.observed:.0%}" if a else "-", _kappa(a.kappa if a else None)])
-    table("Automatic verdicts against the experts", ["scorer", "passes at", "items", "agree", "kappa"], rows)
+        agree = f"{a.observed:.0%}" if a else "-"
+        rows.append([s.scorer, s.threshold, s.against, s.items, agree, _kappa(a.kappa if a else None)])
+    columns = ["scorer", "passes at", "experts' question", "items", "agree", "kappa"]
+    table("Automatic verdicts against the experts", columns, rows)
     if result.judge:
         out.print(f"Judge: {result.judge}", highlight=False, markup=False)

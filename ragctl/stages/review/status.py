@@ -3,12 +3,14 @@ agrees with them. Logged as a run (stage `review-status`), so the figures of a q
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import combinations
+from typing import Any
 
-from ragctl.config.metrics import OPS, parse_threshold
-from ragctl.evaluation import agreement
-from ragctl.evaluation.answers import exact_match, rouge_l, token_f1
+from ragctl.config.metrics import OPS, is_binary, parse_threshold
+from ragctl.evaluation import agreement, retrieval
+from ragctl.evaluation.answers import exact_match, rouge_l, semantic_similarity, token_f1
 from ragctl.records import reviews, runs
 from ragctl.records import tags as t
 from ragctl.session import Session
@@ -31,6 +33,7 @@ class ScorerAgreement:
     threshold: str  # e.g. ">= 0.5"; "(default)" when the config sets none
     items: int  # items with an expert verdict and gold to score against
     agreement: agreement.Agreement | None
+    against: str = "correct"  # the experts' question it is compared with: "correct" or "sources support"
 
 
 @dataclass
@@ -68,7 +71,7 @@ def run(session: Session, queue_name: str | None = None) -> ReviewStatus:
         sum(v is True for v in verdicts.values()),
         progress,
         _between_reviewers(found, reviewers),
-        _scorers(session, found, verdicts),
+        _scorers(found, session.config.evaluation.thresholds, _embedding(session)),
     )
     judged, status.judge = _judge(session, found, verdicts)
     if judged is not None:
@@ -89,6 +92,15 @@ def run(session: Session, queue_name: str | None = None) -> ReviewStatus:
         mlflow.log_metrics(metrics)
         status.run_id = active.info.run_id
     return status
+
+
+def _embedding(session: Session) -> Any | None:
+    """The embedding model behind semantic similarity, when the evaluation scores it."""
+    if not session.config.evaluation.semantic_similarity:
+        return None
+    from ragctl.components import create
+
+    return create("embedding", session.config.embedding)
 
 
 def _key(reviewer: str) -> str:
@@ -114,26 +126,61 @@ def _between_reviewers(found: list[reviews.Reviewed], reviewers: list[str]) -> l
 
 
 def _scorers(
-    session: Session, found: list[reviews.Reviewed], verdicts: dict[str, bool | None]
+    found: list[reviews.Reviewed], thresholds: Mapping[str, str | float], embed: Any | None
 ) -> list[ScorerAgreement]:
-    """Each judge-free answer scorer, pass or fail at its threshold, against the experts' verdict."""
-    thresholds = session.config.evaluation.thresholds
+    """Each judge-free scorer, pass or fail on each item, against the experts' majority: the answer scorers
+    against "is the answer correct", the retrieval ones against "do the cited sources support it". A
+    per-item threshold is the configured one where there is one (a threshold on the mean, read per item),
+    else `DEFAULT_THRESHOLD`; a pass/fail scorer passes at 1."""
+    answer_scorers: dict[str, Callable[[str, Sequence[str]], float]] = dict(ANSWER_SCORERS)
+    if embed is not None:
+        answer_scorers["semantic_similarity"] = lambda text, gold: semantic_similarity(text, gold, embed)
     out = []
-    for name, score in ANSWER_SCORERS.items():
-        configured = thresholds.get(name)
-        op, value = parse_threshold(name, configured) if configured is not None else (">=", DEFAULT_THRESHOLD)
-        shown = f"{op} {value}" + ("" if configured is not None else " (default)")
-        auto, experts = [], []
+    for name, score in answer_scorers.items():
+        op, value, shown = _threshold(name, thresholds)
+        pairs = []
         for item in found:
-            gold = item.item.get("answers") or []
-            if verdicts[item.trace_id] is None or not gold:
-                continue
-            passed = OPS[op](score(item.answer, gold), value)
-            auto.append("pass" if passed else "fail")
-            experts.append("pass" if verdicts[item.trace_id] else "fail")
-        result = agreement.cohen(auto, experts, (name, "experts")) if auto else None
-        out.append(ScorerAgreement(name, shown, len(auto), result))
+            gold, verdict = item.item.get("answers") or [], reviews.majority(item)
+            if verdict is not None and gold:
+                pairs.append((OPS[op](score(item.answer, gold), value), verdict))
+        out.append(_agreement(name, shown, "correct", pairs))
+    for name in ("hit_rate", "file_hit_rate", "mrr", "citation_hit"):
+        op, value, shown = _threshold(name, thresholds)
+        pairs = []
+        for item in found:
+            gold, verdict = item.item.get("sources") or [], reviews.majority(item, "supported")
+            measured = _retrieval(name, item, gold)
+            if verdict is not None and gold and measured is not None:
+                pairs.append((OPS[op](measured, value), verdict))
+        out.append(_agreement(name, shown, "sources support", pairs))
     return out
+
+
+def _threshold(name: str, thresholds: Mapping[str, str | float]) -> tuple[str, float, str]:
+    if is_binary(name):
+        return ">=", 1.0, "= 1"
+    configured = thresholds.get(name)
+    if configured is None:
+        return ">=", DEFAULT_THRESHOLD, f">= {DEFAULT_THRESHOLD} (default)"
+    op, value = parse_threshold(name, configured)
+    return op, value, f"{op} {value}"
+
+
+def _retrieval(name: str, item: reviews.Reviewed, gold: list[dict[str, Any]]) -> float | None:
+    """The item's value of a retrieval scorer over every source the answer showed (the chain's top_k)."""
+    if name == "citation_hit":
+        if item.citation is None:
+            return None
+        return float(any(retrieval.matches(item.citation, g, by_page=True) for g in gold))
+    by_page = not name.startswith("file_")
+    return retrieval.scores(item.sources, gold, max(len(item.sources), 1), by_page)[name.removeprefix("file_")]
+
+
+def _agreement(name: str, shown: str, question: str, pairs: list[tuple[bool, bool]]) -> ScorerAgreement:
+    auto = ["pass" if passed else "fail" for passed, _ in pairs]
+    experts = ["pass" if verdict else "fail" for _, verdict in pairs]
+    result = agreement.cohen(auto, experts, (name, "experts")) if pairs else None
+    return ScorerAgreement(name, shown, len(pairs), result, question)
 
 
 def _judge(
@@ -174,4 +221,4 @@ def _judge(
             experts.append("pass" if verdicts[item.trace_id] else "fail")
     result = agreement.cohen(auto, experts, ("judge", "experts")) if auto else None
     note = f"{unmeasured} items without a yes/no verdict from the judge" if unmeasured else ""
-    return ScorerAgreement(f"judge ({judge.model}) correctness", "yes", len(auto), result), note
+    return ScorerAgreement(f"judge ({judge.model}) correctness", "yes", len(auto), result, "correct"), note
