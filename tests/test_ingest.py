@@ -113,11 +113,29 @@ def test_changed_deleted_and_added_files_are_reported(corpus: Path) -> None:
 
 
 @pytest.mark.e2e
-def test_nothing_changed_reads_the_manifest_not_the_files(corpus: Path) -> None:
-    ingest()
+def test_nothing_changed_reads_the_manifest_not_the_files(corpus: Path, project: Path) -> None:
+    """Nothing to do is decided from the manifest and the files' hashes: no run, no MLflow, no model."""
+    _, first = ingest()
     code, again = ingest()
     assert code == 0 and set(statuses(again).values()) == {"unchanged"}
     assert again["summary"]["chunks"]["added"] == 0 and again["summary"]["pages"] == 0
+    assert again["up_to_date"] and again["run_id"] is None and again["last_run_id"] == first["run_id"]
+    assert again["manifest_digest"] == first["manifest_digest"]
+    probe = (
+        "import sys\nfrom ragctl.cli.app import app\n"
+        "try:\n    app(['ingest', '--json'], prog_name='ragctl')\nexcept SystemExit as e:\n    assert e.code == 0\n"
+        "print(sorted(m for m in ('mlflow', 'llama_index', 'openvino', 'onnxruntime') if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], cwd=project, capture_output=True, text=True, check=True)
+    assert done.stdout.strip().splitlines()[-1] == "[]", done.stdout[-500:]
+    import mlflow
+
+    mlflow.set_tracking_uri(f"sqlite:///{project}/state/mlflow.db")
+    ingests = mlflow.search_runs(search_all_experiments=True, filter_string="tags.`ragctl.stage` = 'ingest'")
+    assert len(ingests) == 1, "an ingest with nothing to do records no run"
+    (corpus / "normans_crusades_and_arts.txt").write_text("Rollo was a Viking leader. " * 20)
+    _, changed = ingest()
+    assert changed["run_id"] and not changed["up_to_date"]
 
 
 @pytest.mark.e2e

@@ -13,6 +13,14 @@ def ingest_report(result: Any) -> None:
         rows = [[f.file, f.status, f.outcome, f.pages or "", f.chunks, f.reason] for f in result.attention]
         table("Files that need a look", ["file", "status", "outcome", "pages", "chunks", "reason"], rows)
     files, chunks = result.summary["files"], result.summary["chunks"]
+    if result.up_to_date:
+        last = f"; last changed by ingest run {result.last_run_id}" if result.last_run_id else ""
+        out.print(
+            f"[bold]'{esc(result.collection)}' is up to date[/bold]: {files['unchanged']} files unchanged, "
+            f"{chunks['total']} chunks; nothing to do, no run recorded{last} ({result.seconds:.1f} s)",
+            highlight=False,
+        )
+        return
     counts = ", ".join(f"{n} {status}" for status, n in files.items() if n) or "no files"
     verb = "would change" if result.dry_run else "ingested into"
     out.print(

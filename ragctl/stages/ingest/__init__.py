@@ -49,6 +49,8 @@ class IngestResult:
     manifest_digest: str = ""
     seconds: float = 0.0
     reaped_runs: list[str] = field(default_factory=list)
+    up_to_date: bool = False  # nothing to do: no run was made
+    last_run_id: str | None = None  # when up to date: the ingest run that last changed the collection
 
     @property
     def failed(self) -> list[FileReport]:
@@ -69,12 +71,33 @@ def run(session: Session, dry_run: bool = False, rebuild: bool = False, wait: fl
     files = discover(config.ingestion)
     if dry_run:
         return _dry_run(session, files, keys, rebuild, started)
+    # Nothing to do is decided from the manifest and the files' hashes alone: no MLflow, no model, no run.
+    peeked = None if rebuild else peek_store(lambda: session.chroma, session.store, config, keys)
+    if peeked is not None and peeked.collection is not None:
+        plan = make_plan(files, peeked.manifest, peeked.collection, keys)
+        if plan.idle():
+            return _up_to_date(session, peeked, plan, started)
     _ = session.experiment_id  # an unreachable tracking server stops the run before the store is touched
     check_endpoints({"embedding": config.embedding.model_dump()})  # and so does an embedding endpoint
     with collection_lock(session.store, session.chroma, wait) as renew:
         store = open_store(session.chroma, session.store, config, keys, rebuild)
         plan = make_plan(files, store.manifest, store.collection, keys)
+        if not rebuild and plan.idle():  # another ingest did it while this one waited for the lock
+            return _up_to_date(session, store, plan, started)
         return _run(session, store, plan, keys, renew, started)
+
+
+def _up_to_date(session: Session, store: Store, plan: Plan, started: float) -> IngestResult:
+    """Every file is in the collection as it is on disk: reported, and recorded nowhere (as `make` or
+    `dvc repro` with nothing to do); the collection's record stays the ingest run that last changed it."""
+    reports = [FileReport(e.file, "unchanged", e.outcome, e.reason, e.sha256, e.pages, e.chunks) for e in plan.unchanged]
+    result = IngestResult(None, None, session.store.collection, files=sorted(reports, key=lambda r: r.file))
+    result.up_to_date, result.last_run_id = True, store.manifest.meta.get("run_id")
+    result.chunks_total = store.collection.count()
+    result.manifest_digest = store.manifest.digest()
+    result.seconds = time.perf_counter() - started
+    result.summary = summarize(result.files, result.chunks_total, result.seconds)
+    return result
 
 
 def _tags(session: Session) -> dict[str, str]:
@@ -91,6 +114,7 @@ def _run(session: Session, store: Store, plan: Plan, keys: Keys, renew: Any, sta
     for run_id in reaped:
         session.reporter.note(f"marked MLflow run {run_id} KILLED: its ingest process ended mid-run")
     with runs.stage_run(session, "ingest", _tags(session)) as active:
+        store.manifest.set_meta(run_id=active.info.run_id)  # the run that last changed the collection
         reports = _delete(store, plan)
         reports += [
             FileReport(e.file, "unchanged", e.outcome, e.reason, e.sha256, e.pages, e.chunks) for e in plan.unchanged

@@ -34,6 +34,10 @@ class Plan:
     def todo(self) -> list[Todo]:
         return self.added + self.changed + self.retry
 
+    def idle(self) -> bool:
+        """Nothing to add, change, retry, delete or repair."""
+        return not (self.todo() or self.deleted or self.orphans)
+
 
 def make_plan(files: list[SourceFile], manifest: Manifest, collection: Any | None, keys: Keys) -> Plan:
     suspects, orphans = _suspects(manifest, collection)
