@@ -90,7 +90,7 @@ def run(session: Session, dry_run: bool = False, rebuild: bool = False, wait: fl
 def _up_to_date(session: Session, store: Store, plan: Plan, started: float) -> IngestResult:
     """Every file is in the collection as it is on disk: reported, and recorded nowhere (as `make` or
     `dvc repro` with nothing to do); the collection's record stays the ingest run that last changed it."""
-    reports = [FileReport(e.file, "unchanged", e.outcome, e.reason, e.sha256, e.pages, e.chunks) for e in plan.unchanged]
+    reports = _unchanged(plan)
     result = IngestResult(None, None, session.store.collection, files=sorted(reports, key=lambda r: r.file))
     result.up_to_date, result.last_run_id = True, store.manifest.meta.get("run_id")
     result.chunks_total = store.collection.count()
@@ -116,9 +116,7 @@ def _run(session: Session, store: Store, plan: Plan, keys: Keys, renew: Any, sta
     with runs.stage_run(session, "ingest", _tags(session)) as active:
         store.manifest.set_meta(run_id=active.info.run_id)  # the run that last changed the collection
         reports = _delete(store, plan)
-        reports += [
-            FileReport(e.file, "unchanged", e.outcome, e.reason, e.sha256, e.pages, e.chunks) for e in plan.unchanged
-        ]
+        reports += _unchanged(plan)
         reports += _ingest(session, store, plan, keys, renew)
         result = IngestResult(
             active.info.run_id,
@@ -133,6 +131,10 @@ def _run(session: Session, store: Store, plan: Plan, keys: Keys, renew: Any, sta
         result.summary = summarize(result.files, result.chunks_total, result.seconds)
         log_run(result, session.config)
     return result
+
+
+def _unchanged(plan: Plan) -> list[FileReport]:
+    return [FileReport(e.file, "unchanged", e.outcome, e.reason, e.sha256, e.pages, e.chunks) for e in plan.unchanged]
 
 
 def _delete(store: Store, plan: Plan) -> list[FileReport]:
@@ -233,9 +235,7 @@ def _dry_run(session: Session, files: list[Any], keys: Keys, rebuild: bool, star
     manifest = store.manifest if store else Manifest(None, session.store.collection)
     plan = make_plan(files, manifest, store.collection if store else None, keys)
     reports = [FileReport(i.source.name, i.status, "", "", i.sha256) for i in plan.todo()]
-    reports += [
-        FileReport(e.file, "unchanged", e.outcome, e.reason, e.sha256, e.pages, e.chunks) for e in plan.unchanged
-    ]
+    reports += _unchanged(plan)
     reports += [FileReport(e.file, "deleted", e.outcome, "", e.sha256, e.pages, e.chunks) for e in plan.deleted]
     total = store.collection.count() if store and store.collection is not None else 0
     result = IngestResult(None, None, session.store.collection, True, sorted(reports, key=lambda r: r.file))
