@@ -50,7 +50,7 @@ screenshots: install   # README images, taken by the tests that drive a real bro
 	RAGCTL_SCREENSHOTS=docs/images $(BIN)/python -m pytest tests/test_scale_out.py -k team_lifecycle
 
 bench: install
-	$(BIN)/python bench/run.py
+	$(BIN)/python bench/run.py --llm
 
 bench-ingest: install   # needs a real corpus: CORPUS=path/to/pdfs (default ../shared/corpora/sec10q/docs)
 	$(BIN)/python bench/ingest.py $(if $(CORPUS),--corpus "$(CORPUS)") --scale 250,1000

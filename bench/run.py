@@ -2,7 +2,7 @@
 
 Each run starts from an empty state folder, so ingest and the first model load pay their full cost.
 Results go to bench/results/latest.json and into the table in bench/README.md (between the markers).
-Usage: python bench/run.py [--runs 3] [--help-runs 10]
+Usage: python bench/run.py [--runs 3] [--help-runs 10] [--llm]
 """
 
 from __future__ import annotations
@@ -35,7 +35,20 @@ STEPS = [
     ("register", ["register"]),
     ("promote", ["promote", "--version", "latest"]),
     ("query (loads the chain)", ["query", "Who was Guy's rival?"]),
+    ("history", ["history"]),
+    ("models", ["models"]),
+    ("status", ["status"]),
 ]
+# What a bookkeeping command cannot go below with stock MLflow on the SQLite store, measured in the same run.
+STORE = "sqlite:///.ragctl/mlflow.db"
+FLOORS = [
+    ("floor: python -c 'import mlflow'", [sys.executable, "-c", "import mlflow"]),
+    (
+        "floor: stock MlflowClient, one registry query",
+        [sys.executable, "-c", f"import mlflow; mlflow.MlflowClient('{STORE}').search_registered_models()"],
+    ),
+]
+COMPLETION = ["env", "_RAGCTL_COMPLETE=complete_bash", "COMP_WORDS=ragctl pro", "COMP_CWORD=1", RAGCTL]
 
 
 def measure(args: list[str], cwd: Path) -> tuple[float, float]:
@@ -49,13 +62,16 @@ def measure(args: list[str], cwd: Path) -> tuple[float, float]:
 def lifecycle_run(workdir: Path) -> dict[str, tuple[float, float]]:
     state = workdir / ".ragctl"
     shutil.rmtree(state, ignore_errors=True)
-    return {name: measure([RAGCTL, *args], workdir) for name, args in STEPS}
+    found = {name: measure([RAGCTL, *args], workdir) for name, args in STEPS}
+    found.update({name: measure(command, workdir) for name, command in FLOORS})
+    return found
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--help-runs", type=int, default=10)
+    parser.add_argument("--llm", action="store_true", help="then bench/llm_settings.py on the last run's prompts")
     opts = parser.parse_args()
     samples: dict[str, list[tuple[float, float]]] = {"ragctl --help": []}
     with tempfile.TemporaryDirectory() as tmp:
@@ -64,10 +80,14 @@ def main() -> None:
         shutil.copytree(ROOT / "configs", workdir / "configs")
         for _ in range(opts.help_runs):
             samples["ragctl --help"].append(measure([RAGCTL, "--help"], workdir))
+            samples.setdefault("shell completion (<TAB> after 'ragctl pro')", []).append(measure(COMPLETION, workdir))
         for i in range(opts.runs):
             print(f"lifecycle run {i + 1}/{opts.runs}", file=sys.stderr)
             for name, value in lifecycle_run(workdir).items():
                 samples.setdefault(name, []).append(value)
+        if opts.llm:  # the local LLM's settings, on the prompts the last run's evaluation sent
+            store = f"sqlite:///{workdir}/.ragctl/mlflow.db"
+            subprocess.run([sys.executable, str(ROOT / "bench" / "llm_settings.py"), "--store", store], check=True)
     rows = [
         {
             "step": name,

@@ -32,24 +32,31 @@ class RagEngine:
     """Answers a question with its sources; one instance per loaded model."""
 
     def __init__(self, chain_config: dict[str, Any]) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
         from llama_index.core import PromptTemplate, get_response_synthesizer
         from llama_index.core.response_synthesizers import ResponseMode
 
-        from ragctl.components import create
+        from ragctl.components import create, factory
         from ragctl.components.vector_stores import open_collection, with_overrides
         from ragctl.env import apply_offline_defaults
         from ragctl.retrieval import Retriever
 
         apply_offline_defaults()
-        embed = create("embedding", EmbeddingConfig.model_validate(chain_config["embedding"]))
-        collection = open_collection(with_overrides(chain_config["vector_store"]))
+        # The LLM loads (llama.cpp: native code, ~1.6 s for the packaged model) while the embedding model
+        # and the index open; a failure in either surfaces here as it would in sequence.
+        load_llm = factory("llm", LLMConfig.model_validate(chain_config["llm"]))
+        with ThreadPoolExecutor(1, thread_name_prefix="ragctl-llm-load") as pool:
+            loading = pool.submit(load_llm)
+            embed = create("embedding", EmbeddingConfig.model_validate(chain_config["embedding"]))
+            collection = open_collection(with_overrides(chain_config["vector_store"]))
+            llm = loading.result()
         template = PromptTemplate(
             PromptConfig.model_validate(chain_config["prompt"]).template,
             template_var_mappings={"context_str": "context", "query_str": "question"},
         )
         self.retrieval = RetrievalConfig.model_validate(chain_config["retrieval"])
         self.top_k = self.retrieval.top_k
-        llm = create("llm", LLMConfig.model_validate(chain_config["llm"]))
         self.retriever = Retriever(self.retrieval, embed, collection, llm)
         self.synthesizer = get_response_synthesizer(
             llm=llm,

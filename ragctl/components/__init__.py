@@ -7,6 +7,7 @@ Third parties add entries through the `ragctl.components` entry-point group, nam
 from __future__ import annotations
 
 import difflib
+from collections.abc import Callable
 from importlib import import_module
 from typing import Any
 
@@ -38,6 +39,12 @@ def available(kind: str) -> dict[str, str]:
 
 def create(kind: str, config: Any) -> Any:
     """Build the component named by `config.type`; an unknown name suggests the closest known one."""
+    return factory(kind, config)()
+
+
+def factory(kind: str, config: Any) -> Callable[[], Any]:
+    """What builds the component, its module imported here: a caller may then build it in another thread
+    (importing one package from two threads at once trips llama-index's circular imports)."""
     known = available(kind)
     target = known.get(config.type)
     if target is None:
@@ -47,4 +54,5 @@ def create(kind: str, config: Any) -> Any:
             f"{kind}.type: unknown {kind} type '{config.type}'{suggestion}", f"known types: {', '.join(sorted(known))}"
         )
     module, _, attr = target.partition(":")
-    return getattr(import_module(module), attr)(config)
+    build = getattr(import_module(module), attr)
+    return lambda: build(config)
