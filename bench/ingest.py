@@ -3,7 +3,7 @@
 with the same splitter and model, (c) `ragctl ingest` cold, (d) again with nothing changed, (e) after one
 file changed. Then, with --scale, a corpus of N one-page PDFs cut from the real filings, for memory and
 linearity. Whole-process wall time and peak RSS of the process tree (workers included).
-Usage: python bench/ingest.py [--corpus DIR] [--scale 250,1000]"""
+Usage: python bench/ingest.py [--corpus DIR] [--scale 250,1000] [--pdfium]"""
 
 from __future__ import annotations
 
@@ -65,6 +65,28 @@ def side_by_side(corpus: Path, work: Path) -> list[dict]:
     return rows
 
 
+def with_pdfium(corpus: Path, work: Path) -> list[dict]:
+    """(c) and (a) again with `ingestion.pdf.engine: pdfium`, in a store of its own."""
+    shutil.copytree(corpus, work / "docs")
+    (work / "ragctl.yaml").write_text(CONFIG.replace("paths: [docs]", "paths: [docs], pdf: {engine: pdfium}"))
+    wall, rss, cold = ragctl(work)
+    rows = [
+        {
+            "step": "(c') ragctl ingest, cold, pdf engine pdfium",
+            "wall_s": wall,
+            "rss_mb": rss,
+            "chunks": cold["summary"]["chunks"]["added"],
+            "failed": cold["summary"]["files"]["failed"],
+        }
+    ]
+    _wall, rss_a, out = run([sys.executable, str(ROOT / "bench" / "raw_embedding.py"), "state/chroma", "bench"], work)
+    n, _load_s, embed_s = out.split()
+    rows.append(
+        {"step": "(a') raw embedding of those chunks", "wall_s": float(embed_s), "rss_mb": rss_a, "chunks": int(n)}
+    )
+    return rows
+
+
 def one_page_pdfs(corpus: Path, target: Path, count: int) -> int:
     """`count` one-page PDFs cut from the corpus's real pages, round robin; returns the pages used."""
     from pypdf import PdfReader, PdfWriter, overwrite_configuration
@@ -99,6 +121,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--corpus", type=Path, default=ROOT.parent / "shared" / "corpora" / "sec10q" / "docs")
     parser.add_argument("--scale", default="", help="comma-separated corpus sizes in one-page PDFs, e.g. 250,1000")
+    parser.add_argument("--pdfium", action="store_true", help="also (c) and (a) with ingestion.pdf.engine pdfium")
     opts = parser.parse_args()
     if not opts.corpus.is_dir():
         raise SystemExit(f"corpus not found: {opts.corpus} (pass --corpus DIR)")
@@ -107,6 +130,11 @@ def main() -> None:
         results["side_by_side"] = rows = side_by_side(opts.corpus, Path(tmp) / "side")
         cold, raw, plain, unchanged = rows[0]["wall_s"], rows[1]["wall_s"], rows[2]["wall_s"], rows[3]["wall_s"]
         results["ratios"] = {"c/a": cold / raw, "c/b": cold / plain, "d/c": unchanged / cold}
+        if opts.pdfium:
+            extra = with_pdfium(opts.corpus, Path(tmp) / "pdfium")
+            rows += extra
+            results["ratios"]["c'/a'"] = extra[0]["wall_s"] / extra[1]["wall_s"]
+            results["ratios"]["c'/c"] = extra[0]["wall_s"] / cold
         if opts.scale:
             results["scale"] = scale(opts.corpus, Path(tmp), [int(s) for s in opts.scale.split(",")])
     (ROOT / "bench" / "results").mkdir(exist_ok=True)

@@ -57,7 +57,8 @@ def agreement(a: list[str], b: list[str]) -> float | None:
 
 def run(files: list[Path]) -> dict[str, Any]:
     engines = {"pypdf": with_pypdf, "pdfium": with_pdfium}
-    totals = {name: {"seconds": 0.0, "pages": 0, "files_failed": 0, "pages_failed": 0, "pages_blank": 0} for name in engines}
+    zero = {"seconds": 0.0, "pages": 0, "files_failed": 0, "pages_failed": 0, "pages_blank": 0}
+    totals = {name: dict(zero) for name in engines}
     overlaps = []
     for path in files:
         texts = {}

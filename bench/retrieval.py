@@ -34,7 +34,10 @@ CHUNKING: dict[str, dict[str, bool]] = {
     "plain": {"context": False, "sections": False},
     "context": {"context": True, "sections": False},
     "sections": {"context": True, "sections": True},
+    "sections-pdfium": {"context": True, "sections": True},
 }
+# Variants read with another PDF engine than the default (ingestion.pdf.engine).
+ENGINE = {"sections-pdfium": "pdfium"}
 # name -> (chunking variant, retrieval settings)
 CONFIGS: dict[str, tuple[str, dict[str, Any]]] = {
     "ragctl dense (the spine's default)": ("plain", {"mode": "dense", "title_filter": "off"}),
@@ -46,6 +49,8 @@ CONFIGS: dict[str, tuple[str, dict[str, Any]]] = {
     "no context, hybrid, title restrict": ("plain", {"mode": "hybrid", "title_filter": "restrict"}),
     "+ context and sections, dense": ("sections", {"mode": "dense", "title_filter": "off"}),
     "+ context and sections, hybrid, title restrict": ("sections", {"mode": "hybrid", "title_filter": "restrict"}),
+    "the same, PDFs read by pdfium": ("sections-pdfium", {"mode": "hybrid", "title_filter": "restrict"}),
+    "+ context and sections, dense, PDFs read by pdfium": ("sections-pdfium", {"mode": "dense", "title_filter": "off"}),
 }
 
 
@@ -58,6 +63,7 @@ def ingest(docs: Path, work: Path, variant: str, reuse: bool) -> dict[str, Any]:
         "--set", f"ingestion.paths=[{json.dumps(str(docs))}]", "--set", f"vector_store.path={store}",
         "--set", "vector_store.collection=bench",
         *[arg for key, on in CHUNKING[variant].items() for arg in ("--set", f"chunking.{key}={str(on).lower()}")],
+        *(["--set", f"ingestion.pdf.engine={ENGINE[variant]}"] if variant in ENGINE else []),
         "--set", f"tracking.uri=sqlite:///{work}/mlflow.db", "--set", f"tracking.artifact_location={work}/artifacts",
     ]  # fmt: skip
     wall, peak, out = measure.run(args, cwd=work)
@@ -179,6 +185,7 @@ def main() -> None:
         "ragctl, no context": stores["plain"],
         "ragctl, context": stores["context"],
         "ragctl, context and sections": stores["sections"],
+        "ragctl, context and sections, pdfium": stores["sections-pdfium"],
     }
     runs = {"plain LlamaIndex (SentenceSplitter, same MiniLM, top 5)": (*run_plain(plain["store"], items, embed), [])}
     for name, (variant, settings) in CONFIGS.items():

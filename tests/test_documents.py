@@ -170,3 +170,45 @@ def test_discover_folders_globs_formats_and_excludes(project: Path) -> None:
 def test_discover_missing_path_is_a_data_error(project: Path) -> None:
     with pytest.raises(DataError, match="does not exist"):
         discover(IngestionConfig(paths=["nowhere"]))
+
+
+@pytest.mark.parametrize(
+    ("make", "outcome", "reason"),
+    [
+        (pdfs.encrypted, "encrypted", "no password configured"),
+        (pdfs.corrupt, "corrupt", "PDF"),
+        (pdfs.not_a_pdf, "corrupt", "PDF"),
+        (pdfs.blank, "empty", "none of 2 pages has a text layer"),
+    ],
+)
+def test_pdfium_gives_hostile_pdfs_the_outcomes_pypdf_gives(tmp_path: Path, make, outcome: str, reason: str) -> None:  # type: ignore[no-untyped-def]
+    path = make(tmp_path / "bad.pdf")
+    with pytest.raises(Unreadable) as err:
+        read(path, "bad.pdf", cfg(pdf={"engine": "pdfium"}))
+    assert err.value.outcome == outcome
+    assert reason in err.value.reason and "\n" not in err.value.reason
+
+
+def test_pdfium_reads_the_same_pages_and_words_and_takes_the_same_passwords(tmp_path: Path) -> None:
+    import re
+
+    def words(doc) -> list[set[str]]:  # type: ignore[no-untyped-def]
+        return [set(re.findall(r"\w+", p.text.lower())) for p in doc.pages]
+
+    for path in (SAMPLE / "normans.pdf", SAMPLE / "complexity_theory.pdf", DATA / "sec10q" / "2023 Q1 MSFT.pdf"):
+        pypdf, pdfium = (read(path, path.name, cfg(pdf={"engine": e})) for e in ("pypdf", "pdfium"))
+        assert [p.number for p in pdfium.pages] == [p.number for p in pypdf.pages] and pdfium.outcome == "ok"
+        same = [len(a & b) / len(a | b) for a, b in zip(words(pypdf), words(pdfium)) if a | b]
+        assert min(same) > 0.9, (path.name, min(same))
+        assert pdfium.title == pypdf.title
+    assert not any("\r" in p.text for p in pdfium.pages)
+    locked = pdfs.encrypted(tmp_path / "locked.pdf", password="s3cret")
+    engine = {"engine": "pdfium"}
+    doc = read(
+        locked, "vault/locked.pdf", cfg(pdf={**engine, "passwords": {"other.pdf": "no", "vault/*.pdf": "s3cret"}})
+    )
+    assert len(doc.pages) == 6
+    with pytest.raises(Unreadable) as err:
+        read(locked, "vault/locked.pdf", cfg(pdf={**engine, "passwords": {"locked.pdf": "wrong"}}))
+    assert err.value.outcome == "wrong-password"
+    assert len(read(pdfs.encrypted(tmp_path / "open.pdf", password=""), "open.pdf", cfg(pdf=engine)).pages) == 6

@@ -41,6 +41,49 @@ def _decrypt(reader: Any, name: str, config: IngestionConfig) -> None:
 
 
 def read(path: Path, name: str, config: IngestionConfig) -> Document:
+    if config.pdf.engine == "pdfium":
+        return _read_pdfium(path, name, config)
+    return _read_pypdf(path, name, config)
+
+
+def _read_pdfium(path: Path, name: str, config: IngestionConfig) -> Document:
+    try:
+        import pypdfium2
+    except ImportError:
+        raise Unreadable(
+            "unsupported", "ingestion.pdf.engine pdfium needs pypdfium2: pip install 'ragctl[pdfium]'"
+        ) from None
+    document = None
+    for password in [None, *passwords_for(name, config)]:
+        try:
+            document = pypdfium2.PdfDocument(str(path), password=password)
+            break
+        except pypdfium2.PdfiumError as exc:
+            if "password" not in str(exc).lower():
+                raise Unreadable("corrupt", f"corrupt PDF: {exc}") from None
+    if document is None:
+        tried = len(passwords_for(name, config))
+        if not tried:
+            raise Unreadable("encrypted", "encrypted PDF: no password configured (ingestion.pdf.passwords)")
+        raise Unreadable("wrong-password", f"encrypted PDF: none of the {tried} configured password(s) opens it")
+    try:
+        texts: list[str | None] = []
+        for index in range(len(document)):
+            try:
+                texts.append(document[index].get_textpage().get_text_range())
+            except pypdfium2.PdfiumError:
+                texts.append(None)
+        try:
+            meta = document.get_metadata_dict()
+        except pypdfium2.PdfiumError:  # unreadable metadata must not cost the text
+            meta = {}
+    finally:
+        document.close()
+    # PDFium ends lines with CRLF; the cleaning that follows expects what pypdf gives.
+    return _document(path, config, [None if t is None else t.replace("\r\n", "\n") for t in texts], meta)
+
+
+def _read_pypdf(path: Path, name: str, config: IngestionConfig) -> Document:
     from pypdf import PdfReader, apply_configuration
     from pypdf.errors import DependencyError, FileNotDecryptedError, LimitReachedError, PdfReadError
 
@@ -66,29 +109,37 @@ def read(path: Path, name: str, config: IngestionConfig) -> Document:
         raise Unreadable("corrupt", f"unreadable PDF: {type(exc).__name__}: {exc}") from None
 
 
-def _title_parts(reader: Any, first_page: str) -> list[str]:
-    from ragctl.documents.title import period, registrant
-
+def _metadata(reader: Any) -> dict[str, str]:
     try:
         meta = reader.metadata or {}
-        parts = [str(meta.get("/Title") or ""), str(meta.get("/Subject") or "")]
+        return {"Title": str(meta.get("/Title") or ""), "Subject": str(meta.get("/Subject") or "")}
     except Exception:  # unreadable metadata must not cost the text
-        parts = []
-    return [*parts, registrant(first_page), period(first_page)]
+        return {}
 
 
 def _pages(reader: Any, path: Path, config: IngestionConfig) -> Document:
     from pypdf.errors import LimitReachedError
 
-    pages: list[Page] = []
-    doc = Document(pages, pages_total=len(reader.pages))
-    blank: list[int] = []
-    for number, page in enumerate(reader.pages, start=1):
+    texts: list[str | None] = []
+    for page in reader.pages:
         try:
-            text = page.extract_text() or ""
+            texts.append(page.extract_text() or "")
         except LimitReachedError:
             raise
         except Exception:
+            texts.append(None)
+    return _document(path, config, texts, _metadata(reader))
+
+
+def _document(path: Path, config: IngestionConfig, texts: list[str | None], meta: Mapping[str, Any]) -> Document:
+    """The pages an engine extracted (None: the page failed), OCR of the blank ones, and the title's parts."""
+    from ragctl.documents.title import period, registrant
+
+    pages: list[Page] = []
+    doc = Document(pages, pages_total=len(texts))
+    blank: list[int] = []
+    for number, text in enumerate(texts, start=1):
+        if text is None:
             doc.pages_failed += 1
             continue
         if len(text.strip()) < 3:
@@ -103,5 +154,6 @@ def _pages(reader: Any, path: Path, config: IngestionConfig) -> Document:
         if recognised:
             doc.notes.append(f"OCR read {len(recognised)} page(s)")
     doc.pages_without_text = len(blank)
-    doc.title_parts = _title_parts(reader, pages[0].text if pages else "")
+    first = pages[0].text if pages else ""
+    doc.title_parts = [str(meta.get("Title") or ""), str(meta.get("Subject") or ""), registrant(first), period(first)]
     return doc

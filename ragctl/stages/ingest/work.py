@@ -56,7 +56,13 @@ class Keys:
     @classmethod
     def of(cls, config: RagctlConfig) -> Keys:
         vectors = {"chunking": config.chunking.model_dump(), "embedding": config.embedding.identity()}
-        reading = {"parser": PARSER_VERSION, "ocr": config.ingestion.pdf.ocr, "min_chars": config.ingestion.min_chars}
+        reading: dict[str, object] = {
+            "parser": PARSER_VERSION,
+            "ocr": config.ingestion.pdf.ocr,
+            "min_chars": config.ingestion.min_chars,
+        }
+        if config.ingestion.pdf.engine != "pypdf":  # so the default engine keeps the keys it always had
+            reading["engine"] = config.ingestion.pdf.engine
         return cls(digest(vectors), digest(reading, 12))
 
     def ingest_key(self, sha256: str) -> str:
