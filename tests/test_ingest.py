@@ -133,6 +133,18 @@ def test_nothing_changed_reads_the_manifest_not_the_files(corpus: Path, project:
     mlflow.set_tracking_uri(f"sqlite:///{project}/state/mlflow.db")
     ingests = mlflow.search_runs(search_all_experiments=True, filter_string="tags.`ragctl.stage` = 'ingest'")
     assert len(ingests) == 1, "an ingest with nothing to do records no run"
+    import chromadb
+
+    from ragctl.records.manifest import Manifest
+
+    # A run that never ended (killed after its last file) keeps the next ingest off the fast path: that
+    # one runs, so it can reap the dead run, and closes the record.
+    Manifest.load(chromadb.PersistentClient(str(project / "state" / "chroma")), "test-docs", create=False).set_meta(
+        run_open=True
+    )
+    _, reaper = ingest()
+    assert reaper["run_id"] and not reaper["up_to_date"]
+    assert ingest()[1]["up_to_date"]
     (corpus / "normans_crusades_and_arts.txt").write_text("Rollo was a Viking leader. " * 20)
     _, changed = ingest()
     assert changed["run_id"] and not changed["up_to_date"]

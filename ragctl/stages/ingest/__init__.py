@@ -75,16 +75,21 @@ def run(session: Session, dry_run: bool = False, rebuild: bool = False, wait: fl
     peeked = None if rebuild else peek_store(lambda: session.chroma, session.store, config, keys)
     if peeked is not None and peeked.collection is not None:
         plan = make_plan(files, peeked.manifest, peeked.collection, keys)
-        if plan.idle():
+        if _nothing_to_do(peeked, plan):
             return _up_to_date(session, peeked, plan, started)
     _ = session.experiment_id  # an unreachable tracking server stops the run before the store is touched
     check_endpoints({"embedding": config.embedding.model_dump()})  # and so does an embedding endpoint
     with collection_lock(session.store, session.chroma, wait) as renew:
         store = open_store(session.chroma, session.store, config, keys, rebuild)
         plan = make_plan(files, store.manifest, store.collection, keys)
-        if not rebuild and plan.idle():  # another ingest did it while this one waited for the lock
+        if not rebuild and _nothing_to_do(store, plan):  # another ingest did it while this one waited
             return _up_to_date(session, store, plan, started)
         return _run(session, store, plan, keys, renew, started)
+
+
+def _nothing_to_do(store: Store, plan: Plan) -> bool:
+    """Every file as the manifest has it, and the last ingest run ended."""
+    return plan.idle() and not store.manifest.meta.get("run_open")
 
 
 def _up_to_date(session: Session, store: Store, plan: Plan, started: float) -> IngestResult:
@@ -114,7 +119,9 @@ def _run(session: Session, store: Store, plan: Plan, keys: Keys, renew: Any, sta
     for run_id in reaped:
         session.reporter.note(f"marked MLflow run {run_id} KILLED: its ingest process ended mid-run")
     with runs.stage_run(session, "ingest", _tags(session)) as active:
-        store.manifest.set_meta(run_id=active.info.run_id)  # the run that last changed the collection
+        # The run that last changed the collection, open until it ends: a run that never ended (killed,
+        # or its tracking server gone) keeps the next ingest off the fast path, so that one reaps it.
+        store.manifest.set_meta(run_id=active.info.run_id, run_open=True)
         reports = _delete(store, plan)
         reports += _unchanged(plan)
         reports += _ingest(session, store, plan, keys, renew)
@@ -130,6 +137,7 @@ def _run(session: Session, store: Store, plan: Plan, keys: Keys, renew: Any, sta
         result.seconds = time.perf_counter() - started
         result.summary = summarize(result.files, result.chunks_total, result.seconds)
         log_run(result, session.config)
+        store.manifest.set_meta(run_open=False)
     return result
 
 
