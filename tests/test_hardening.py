@@ -43,6 +43,7 @@ def test_square_brackets_in_file_names_reach_the_terminal_intact(monkeypatch: py
     result = SimpleNamespace(
         attention=[bad],
         dry_run=False,
+        up_to_date=False,
         collection="docs",
         chunks_total=0,
         seconds=0.1,
