@@ -52,10 +52,13 @@ def test_real_sec_filing_opens_with_the_default_limits_only() -> None:
         (pdfs.blank, "empty", "none of 2 pages has a text layer"),
     ],
 )
-def test_hostile_pdfs_have_an_outcome_and_a_one_line_reason(tmp_path: Path, make, outcome: str, reason: str) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("engine", ["pypdf", "pdfium"])
+def test_hostile_pdfs_have_an_outcome_and_a_one_line_reason(  # type: ignore[no-untyped-def]
+    tmp_path: Path, make, outcome: str, reason: str, engine: str
+) -> None:
     path = make(tmp_path / "bad.pdf")
     with pytest.raises(Unreadable) as err:
-        read(path, "bad.pdf", cfg())
+        read(path, "bad.pdf", cfg(pdf={"engine": engine}))
     assert err.value.outcome == outcome
     assert reason in err.value.reason and "\n" not in err.value.reason
 
@@ -170,23 +173,6 @@ def test_discover_folders_globs_formats_and_excludes(project: Path) -> None:
 def test_discover_missing_path_is_a_data_error(project: Path) -> None:
     with pytest.raises(DataError, match="does not exist"):
         discover(IngestionConfig(paths=["nowhere"]))
-
-
-@pytest.mark.parametrize(
-    ("make", "outcome", "reason"),
-    [
-        (pdfs.encrypted, "encrypted", "no password configured"),
-        (pdfs.corrupt, "corrupt", "PDF"),
-        (pdfs.not_a_pdf, "corrupt", "PDF"),
-        (pdfs.blank, "empty", "none of 2 pages has a text layer"),
-    ],
-)
-def test_pdfium_gives_hostile_pdfs_the_outcomes_pypdf_gives(tmp_path: Path, make, outcome: str, reason: str) -> None:  # type: ignore[no-untyped-def]
-    path = make(tmp_path / "bad.pdf")
-    with pytest.raises(Unreadable) as err:
-        read(path, "bad.pdf", cfg(pdf={"engine": "pdfium"}))
-    assert err.value.outcome == outcome
-    assert reason in err.value.reason and "\n" not in err.value.reason
 
 
 def test_pdfium_reads_the_same_pages_and_words_and_takes_the_same_passwords(tmp_path: Path) -> None:

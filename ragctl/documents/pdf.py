@@ -53,8 +53,8 @@ def _read_pdfium(path: Path, name: str, config: IngestionConfig) -> Document:
         raise Unreadable(
             "unsupported", "ingestion.pdf.engine pdfium needs pypdfium2: pip install 'ragctl[pdfium]'"
         ) from None
-    document = None
-    for password in [None, *passwords_for(name, config)]:
+    document, candidates = None, passwords_for(name, config)
+    for password in [None, *candidates]:
         try:
             document = pypdfium2.PdfDocument(str(path), password=password)
             break
@@ -62,10 +62,11 @@ def _read_pdfium(path: Path, name: str, config: IngestionConfig) -> Document:
             if "password" not in str(exc).lower():
                 raise Unreadable("corrupt", f"corrupt PDF: {exc}") from None
     if document is None:
-        tried = len(passwords_for(name, config))
-        if not tried:
+        if not candidates:
             raise Unreadable("encrypted", "encrypted PDF: no password configured (ingestion.pdf.passwords)")
-        raise Unreadable("wrong-password", f"encrypted PDF: none of the {tried} configured password(s) opens it")
+        raise Unreadable(
+            "wrong-password", f"encrypted PDF: none of the {len(candidates)} configured password(s) opens it"
+        )
     try:
         texts: list[str | None] = []
         for index in range(len(document)):

@@ -2,15 +2,14 @@
 
 Read in this order: plan.py (what changed, from the manifest; each file's key) -> pipeline.py (worker
 processes read and chunk: work.prepare of a work.Job) -> work.embed -> write.py (upsert, drop stale chunks)
--> records/manifest.py (the record of each file) -> log.py (the MLflow run). store.py opens the collection
-with its manifest; lock.py keeps a second ingest out.
+-> records/manifest.py (the record of each file) -> result.py (what is reported) -> log.py (the MLflow
+run). store.py opens the collection with its manifest; lock.py keeps a second ingest out.
 """
 
 from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass, field
 from typing import Any
 
 from ragctl.documents import discover
@@ -18,48 +17,9 @@ from ragctl.records import tags as t
 from ragctl.records.manifest import Entry, Manifest
 from ragctl.session import Session
 from ragctl.stages.ingest.plan import Plan, Todo, make_plan
+from ragctl.stages.ingest.result import FileReport, IngestResult, summarize, unchanged
 from ragctl.stages.ingest.store import Store, open_store, peek_store
 from ragctl.stages.ingest.work import Keys, Prepared, embed, job
-
-STATUSES = ("added", "changed", "deleted", "unchanged", "failed")
-
-
-@dataclass
-class FileReport:
-    file: str
-    status: str  # added | changed | unchanged | deleted | failed
-    outcome: str = (
-        "ok"  # ok | partial | empty | encrypted | wrong-password | corrupt | unsupported | too-large | timeout
-    )
-    reason: str = ""
-    sha256: str = ""
-    pages: int = 0
-    chunks: int = 0
-
-
-@dataclass
-class IngestResult:
-    run_id: str | None  # None for a dry run
-    experiment_id: str | None
-    collection: str
-    dry_run: bool = False
-    files: list[FileReport] = field(default_factory=list)
-    summary: dict[str, Any] = field(default_factory=dict)
-    chunks_total: int = 0
-    manifest_digest: str = ""
-    seconds: float = 0.0
-    reaped_runs: list[str] = field(default_factory=list)
-    up_to_date: bool = False  # nothing to do: no run was made
-    last_run_id: str | None = None  # when up to date: the ingest run that last changed the collection
-
-    @property
-    def failed(self) -> list[FileReport]:
-        return [f for f in self.files if f.status == "failed"]
-
-    @property
-    def attention(self) -> list[FileReport]:
-        """Files a person should look at: failed, or ingested only in part."""
-        return [f for f in self.files if f.status == "failed" or f.outcome == "partial"]
 
 
 def run(session: Session, dry_run: bool = False, rebuild: bool = False, wait: float = 0.0) -> IngestResult:
@@ -95,7 +55,7 @@ def _nothing_to_do(store: Store, plan: Plan) -> bool:
 def _up_to_date(session: Session, store: Store, plan: Plan, started: float) -> IngestResult:
     """Every file is in the collection as it is on disk: reported, and recorded nowhere (as `make` or
     `dvc repro` with nothing to do); the collection's record stays the ingest run that last changed it."""
-    reports = _unchanged(plan)
+    reports = unchanged(plan)
     result = IngestResult(None, None, session.store.collection, files=sorted(reports, key=lambda r: r.file))
     result.up_to_date, result.last_run_id = True, store.manifest.meta.get("run_id")
     result.chunks_total = store.collection.count()
@@ -123,7 +83,7 @@ def _run(session: Session, store: Store, plan: Plan, keys: Keys, renew: Any, sta
         # or its tracking server gone) keeps the next ingest off the fast path, so that one reaps it.
         store.manifest.set_meta(run_id=active.info.run_id, run_open=True)
         reports = _delete(store, plan)
-        reports += _unchanged(plan)
+        reports += unchanged(plan)
         reports += _ingest(session, store, plan, keys, renew)
         result = IngestResult(
             active.info.run_id,
@@ -139,10 +99,6 @@ def _run(session: Session, store: Store, plan: Plan, keys: Keys, renew: Any, sta
         log_run(result, session.config)
         store.manifest.set_meta(run_open=False)
     return result
-
-
-def _unchanged(plan: Plan) -> list[FileReport]:
-    return [FileReport(e.file, "unchanged", e.outcome, e.reason, e.sha256, e.pages, e.chunks) for e in plan.unchanged]
 
 
 def _delete(store: Store, plan: Plan) -> list[FileReport]:
@@ -223,27 +179,13 @@ def _entry(item: Todo, reader: str, prepared: Prepared) -> Entry:
     )
 
 
-def summarize(files: list[FileReport], chunks_total: int, seconds: float) -> dict[str, Any]:
-    ingested = [f for f in files if f.status in ("added", "changed")]
-    return {
-        "files": {status: sum(1 for f in files if f.status == status) for status in STATUSES},
-        "chunks": {
-            "added": sum(f.chunks for f in ingested),
-            "deleted": sum(f.chunks for f in files if f.status == "deleted"),
-            "total": chunks_total,
-        },
-        "pages": sum(f.pages for f in ingested),
-        "seconds": round(seconds, 3),
-    }
-
-
 def _dry_run(session: Session, files: list[Any], keys: Keys, rebuild: bool, started: float) -> IngestResult:
     config = session.config
     store = None if rebuild else peek_store(lambda: session.chroma, session.store, config, keys)
     manifest = store.manifest if store else Manifest(None, session.store.collection)
     plan = make_plan(files, manifest, store.collection if store else None, keys)
     reports = [FileReport(i.source.name, i.status, "", "", i.sha256) for i in plan.todo()]
-    reports += _unchanged(plan)
+    reports += unchanged(plan)
     reports += [FileReport(e.file, "deleted", e.outcome, "", e.sha256, e.pages, e.chunks) for e in plan.deleted]
     total = store.collection.count() if store and store.collection is not None else 0
     result = IngestResult(None, None, session.store.collection, True, sorted(reports, key=lambda r: r.file))

@@ -10,7 +10,7 @@ from ragctl.config.model import RagctlConfig
 from ragctl.records import tags as t
 
 if TYPE_CHECKING:
-    from ragctl.stages.ingest import IngestResult
+    from ragctl.stages.ingest.result import IngestResult
 
 
 def log_run(result: IngestResult, config: RagctlConfig) -> None:
