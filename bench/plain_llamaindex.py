@@ -22,14 +22,23 @@ def _page_reader():  # type: ignore[no-untyped-def]
     from pypdf import PdfReader
 
     class PagePdfReader(BaseReader):
-        """llama-index-readers-file's PDFReader, in short: a Document per page, with page_label and file_name."""
+        """llama-index-readers-file's PDFReader, in short: a Document per page, with page_label and file_name.
+        The bench adds the physical page number (what page-labelled QA sets count), kept out of the embedded
+        and LLM-shown text so the vectors are PDFReader's."""
 
         def load_data(self, file, extra_info=None, **kwargs):  # type: ignore[no-untyped-def]
             reader = PdfReader(file)
             return [
                 Document(
                     text=page.extract_text() or "",
-                    metadata={"page_label": reader.page_labels[i], "file_name": file.name, **(extra_info or {})},
+                    metadata={
+                        "page_label": reader.page_labels[i],
+                        "file_name": file.name,
+                        **(extra_info or {}),
+                        "page": i + 1,
+                    },
+                    excluded_embed_metadata_keys=["page"],
+                    excluded_llm_metadata_keys=["page"],
                 )
                 for i, page in enumerate(reader.pages)
             ]

@@ -3,11 +3,15 @@ user writes by hand, and ragctl's retrieval settings (chunk context, section hea
 
     python bench/retrieval.py sec10q ../shared/corpora/sec10q/docs ../shared/corpora/sec10q/qa_flat.jsonl
     python bench/retrieval.py squad ../shared/corpora/squad-small/corpus ../shared/corpora/squad-small/qa.jsonl
+    python bench/retrieval.py financebench ../shared/corpora/financebench-dev/pdfs \
+        ../shared/corpora/financebench-dev/qa.jsonl --variants context sections
 
 Each chunking variant is ingested once with `ragctl ingest` (wall time and peak RSS recorded; `--reuse` keeps
 an existing store), then every retrieval configuration answers every question in this process (embedding
-model loaded once): file-level hit@1/@5, MRR, recall@5 (page level where the QA set names pages), retrieval
-latency p50/p95. With answerable and unanswerable questions (squad), the abstention threshold
+model loaded once): file-level hit@1/@5, MRR, recall@5 and, where the QA set names pages (financebench), page
+hit@1/@5, MRR and recall@5 (all evidence pages of a question among the top 5); retrieval latency p50/p95.
+`--variants` ingests only some chunking variants (and runs only the configurations over them).
+With answerable and unanswerable questions (squad), the abstention threshold
 (retrieval.min_score) is calibrated on half the questions and its decline/answer rates reported on the other
 half. Results: a Markdown table on stdout and bench/results/retrieval-KIND.json.
 """
@@ -35,6 +39,12 @@ CHUNKING: dict[str, dict[str, bool]] = {
     "context": {"context": True, "sections": False},
     "sections": {"context": True, "sections": True},
     "sections-pdfium": {"context": True, "sections": True},
+}
+INGESTED = {
+    "plain": "no context",
+    "context": "context",
+    "sections": "context and sections",
+    "sections-pdfium": "context and sections, pdfium",
 }
 # Variants read with another PDF engine than the default (ingestion.pdf.engine).
 ENGINE = {"sections-pdfium": "pdfium"}
@@ -85,14 +95,15 @@ def score(ranked: list[dict[str, Any]], gold: list[dict[str, Any]]) -> dict[str,
     by_page = any(g.get("page") is not None for g in gold)
     out = {f"file_{k}@{n}": v for n in (1, TOP_K) for k, v in scores(ranked, gold, n, by_page=False).items()}
     if by_page:
-        out["page_recall@5"] = scores(ranked, gold, TOP_K, by_page=True)["recall"]
+        out |= {f"page_{k}@{n}": v for n in (1, TOP_K) for k, v in scores(ranked, gold, n, by_page=True).items()}
     return out
 
 
 def summarise(rows: list[dict[str, Any]], latencies: list[float]) -> dict[str, Any]:
     import numpy as np
 
-    keys = ["file_hit_rate@1", "file_hit_rate@5", "file_mrr@5", "file_recall@5", "page_recall@5"]
+    keys = ["page_hit_rate@1", "page_hit_rate@5", "page_recall@5", "page_mrr@5"]
+    keys += ["file_hit_rate@1", "file_hit_rate@5", "file_mrr@5", "file_recall@5"]
     out = {k: round(statistics.fmean(r[k] for r in rows), 3) for k in keys if rows and k in rows[0]}
     out["latency_p50_ms"] = round(float(np.percentile(latencies, 50)) * 1000, 1)
     out["latency_p95_ms"] = round(float(np.percentile(latencies, 95)) * 1000, 1)
@@ -112,7 +123,7 @@ def run_plain(store: str, items: list[Any], embed: Any) -> tuple[list[dict[str, 
         started = time.perf_counter()
         nodes = retriever.retrieve(item.question)
         latencies.append(time.perf_counter() - started)
-        ranked = [{"file": n.node.metadata.get("file_name"), "page": None} for n in nodes]
+        ranked = [{"file": n.node.metadata.get("file_name"), "page": n.node.metadata.get("page")} for n in nodes]
         rows.append(score(ranked, item.sources) | {"id": item.id})
     return rows, latencies
 
@@ -152,11 +163,12 @@ def abstention(evidence: list[tuple[float, bool]]) -> dict[str, Any]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("kind", choices=["sec10q", "squad"])
+    parser.add_argument("kind", choices=["sec10q", "squad", "financebench"])
     parser.add_argument("docs", type=Path)
     parser.add_argument("qa", type=Path)
     parser.add_argument("--work", type=Path, default=None)
     parser.add_argument("--reuse", action="store_true", help="keep stores already ingested in --work")
+    parser.add_argument("--variants", nargs="+", choices=list(CHUNKING), default=list(CHUNKING))
     args = parser.parse_args()
     work = (args.work or Path(f"/tmp/ragctl-bench-retrieval-{args.kind}")).resolve()
     work.mkdir(parents=True, exist_ok=True)
@@ -168,28 +180,25 @@ def main() -> None:
 
     apply_offline_defaults()
     raw = [json.loads(line) for line in args.qa.read_text().splitlines() if line.strip()]
-    converted = qa_convert.sec10q(raw) if args.kind == "sec10q" else qa_convert.squad(raw)
+    converted = {"sec10q": qa_convert.sec10q, "squad": qa_convert.squad}.get(args.kind, iter)(raw)
     items = [item_from(r, f"{args.qa}:{n}") for n, r in enumerate(converted, start=1)]
     subsets = {"all": items}
     if args.kind == "sec10q":
         subsets["single-doc"] = [i for i in items if i.tags.get("type") == "single-doc"]
-    else:
+    elif args.kind == "squad":
         subsets["answerable"] = [i for i in items if i.answerable]
+    else:
+        subsets["two pages"] = [i for i in items if len(i.sources) > 1]
 
-    stores = {v: ingest(args.docs.resolve(), work, v, args.reuse) for v in CHUNKING}
+    stores = {v: ingest(args.docs.resolve(), work, v, args.reuse) for v in args.variants}
     plain = plain_pipeline(args.docs.resolve(), work, args.reuse)
     embed = create("embedding", EmbeddingConfig())
     results: dict[str, Any] = {"questions": {k: len(v) for k, v in subsets.items()}, "ingest": {}, "configs": {}}
-    results["ingest"] = {
-        "plain LlamaIndex": plain,
-        "ragctl, no context": stores["plain"],
-        "ragctl, context": stores["context"],
-        "ragctl, context and sections": stores["sections"],
-        "ragctl, context and sections, pdfium": stores["sections-pdfium"],
-    }
+    results["ingest"] = {"plain LlamaIndex": plain} | {f"ragctl, {INGESTED[v]}": stores[v] for v in stores}
     runs = {"plain LlamaIndex (SentenceSplitter, same MiniLM, top 5)": (*run_plain(plain["store"], items, embed), [])}
     for name, (variant, settings) in CONFIGS.items():
-        runs[name] = run_ragctl(stores[variant]["store"], settings, items, embed)
+        if variant in stores:
+            runs[name] = run_ragctl(stores[variant]["store"], settings, items, embed)
     for name, (rows, latencies, evidence) in runs.items():
         by_id = {r["id"]: r for r in rows}
         entry = {s: summarise([by_id[i.id] for i in subset], latencies) for s, subset in subsets.items()}
