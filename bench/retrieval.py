@@ -59,6 +59,26 @@ CONFIGS: dict[str, tuple[str, dict[str, Any]]] = {
     "no context, hybrid, title restrict": ("plain", {"mode": "hybrid", "title_filter": "restrict"}),
     "+ context and sections, dense": ("sections", {"mode": "dense", "title_filter": "off"}),
     "+ context and sections, hybrid, title restrict": ("sections", {"mode": "hybrid", "title_filter": "restrict"}),
+    "+ context, hybrid, title restrict, pages": (
+        "context",
+        {"mode": "hybrid", "title_filter": "restrict", "unit": "page"},
+    ),
+    "+ context and sections, hybrid, title restrict, pages": (
+        "sections",
+        {"mode": "hybrid", "title_filter": "restrict", "unit": "page"},
+    ),
+    "+ context and sections, hybrid, title restrict, part boost": (
+        "sections",
+        {"mode": "hybrid", "title_filter": "restrict", "part_filter": "boost"},
+    ),
+    "+ context and sections, hybrid, title restrict, part restrict": (
+        "sections",
+        {"mode": "hybrid", "title_filter": "restrict", "part_filter": "restrict"},
+    ),
+    "+ context and sections, hybrid, title restrict, part boost, pages": (
+        "sections",
+        {"mode": "hybrid", "title_filter": "restrict", "part_filter": "boost", "unit": "page"},
+    ),
     "the same, PDFs read by pdfium": ("sections-pdfium", {"mode": "hybrid", "title_filter": "restrict"}),
     "+ context and sections, dense, PDFs read by pdfium": ("sections-pdfium", {"mode": "dense", "title_filter": "off"}),
 }

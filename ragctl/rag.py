@@ -74,7 +74,9 @@ class RagEngine:
                 nodes = hits.nodes
                 if tracing.enabled():
                     retrieval.set_outputs(tracing.documents(nodes))
-                    retrieval.set_attributes({tracing.SIMILARITY: hits.best_similarity, tracing.FILES: hits.files})
+                    retrieval.set_attributes(
+                        {tracing.SIMILARITY: hits.best_similarity, tracing.FILES: hits.files, tracing.PARTS: hits.parts}
+                    )
             floor = self.retrieval.min_score
             citation = None
             if floor is not None and (hits.best_similarity is None or hits.best_similarity < floor):

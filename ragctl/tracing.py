@@ -17,6 +17,7 @@ TOKEN_USAGE = "mlflow.chat.tokenUsage"  # mlflow.tracing.constant.SpanAttributeK
 # ragctl's span attributes (run and version tags live in records/tags.py).
 SIMILARITY = "ragctl.best_similarity"  # on the RETRIEVER span: what retrieval.min_score abstains on
 FILES = "ragctl.files"  # on the RETRIEVER span: the files the title filter restricted the search to
+PARTS = "ragctl.parts"  # on the RETRIEVER span: the parts of documents the part filter searched (balance sheet)
 ABSTAINED = "ragctl.abstained"  # on the CHAIN span: the chain declined without calling the LLM
 
 

@@ -38,6 +38,7 @@ def test_title_from_file_name_metadata_and_an_sec_cover() -> None:
 def test_terms_keep_years_quarters_and_names_and_drop_filler() -> None:
     assert terms("For Q3 2023, what was NVIDIA's revenue in the third quarter?") == {"q3", "2023", "nvidia", "revenue"}
     assert terms("Form 10-Q filed 01/24/2023 for Microsoft Corp") == {"2023", "microsoft"}
+    assert terms("What is the FY2019 - FY2021 average for Corning?") == {"2019", "2021", "average", "corning"}
 
 
 def test_title_matcher_picks_the_documents_a_question_names() -> None:
@@ -67,6 +68,52 @@ def prepare_file(path: Path, config: RagctlConfig):  # type: ignore[no-untyped-d
 
     digest = "0" * 64
     return prepare(job(path, path.name, digest, Keys.of(config).ingest_key(digest), config))
+
+
+def test_a_page_is_scored_by_all_its_chunks_and_shown_by_its_best() -> None:
+    from ragctl.retrieval.pages import best_pages
+
+    metadata = {
+        "a": {"file": "10k.pdf", "page": 1},
+        "b": {"file": "10k.pdf", "page": 2},
+        "c": {"file": "10k.pdf", "page": 2},
+        "d": {"file": "notes.md"},
+        "e": {"file": "10q.pdf", "page": 2},  # the same page number in another file is another page
+    }
+    ranked = [("a", 0.5), ("b", 0.3), ("e", 0.25), ("c", 0.25), ("d", 0.1)]
+    pages = best_pages(ranked, metadata.__getitem__)
+    assert [chunk for chunk, _ in pages] == ["b", "a", "e", "d"]
+    assert [score for _, score in pages] == pytest.approx([0.55, 0.5, 0.25, 0.1])
+
+
+BALANCE_SHEET_PAGE = "ACME CORPORATION | CONSOLIDATED BALANCE SHEETS | CURRENT ASSETS | CURRENT LIABILITIES"
+
+
+def test_parts_of_a_document_by_any_of_their_names() -> None:
+    from ragctl.retrieval.parts import PartIndex, named
+
+    question = "Using the statement of financial position and the cash flows statement, what is the quick ratio?"
+    assert named(question) == {"balance sheet", "cash flow statement"}
+    assert named("CONSOLIDATED STATEMENTS OF OPERATIONS") == {"income statement"}
+    assert named("Item 8. Financial Statements > CONSOLIDATED STATEMENTS OF COMPREHENSIVE INCOME") == {
+        "item 8",
+        "comprehensive income",
+    }
+    assert named("Note 7 – Benefit Plans > Restricted Stock Units") == {"note 7"}
+    assert named("Consolidated Statements of Shareholders’ Equity") == {"equity statement"}
+    assert named("What was the operating income in fiscal 2021?") == set()
+    index = PartIndex(
+        [
+            {"file": "10k.pdf", "page": 4, "section": "Item 7. MD&A"},
+            # the statement's title is a heading on the page, though no chunk's path keeps it
+            {"file": "10k.pdf", "page": 5, "section": "Item 8 > CURRENT ASSETS", "headings": BALANCE_SHEET_PAGE},
+            {"file": "10k.pdf", "page": 5, "section": "Item 8 > CURRENT LIABILITIES", "headings": BALANCE_SHEET_PAGE},
+            {"file": "10k.pdf", "page": 6, "section": "Item 8 > CONSOLIDATED STATEMENTS OF CASH FLOWS"},
+        ]
+    )
+    found = index.positions("What were total current liabilities on the balance sheet?")
+    assert {part: list(positions) for part, positions in found.items()} == {"balance sheet": [1, 2]}  # the page
+    assert list(index.positions("Per Note 9, what is the lease term?")) == []  # a part this collection lacks
 
 
 def test_chunk_context_is_embedded_but_not_stored() -> None:
@@ -126,6 +173,8 @@ def test_sections_cut_pages_at_headings_and_carry_the_heading_path(tmp_path: Pat
     prepared = prepare_file(tmp_path / "guide.md", config)
     sections = [c.metadata["section"] for c in prepared.chunks]
     assert sections[0] == "Operations guide" and "Operations guide > Restores" in sections
+    assert prepared.chunks[0].metadata["headings"] == "Operations guide | Backups | Restores"
+    assert "Backups" not in prepared.chunks[0].embed_text  # kept for the part filter, not embedded
     restore = next(c for c in prepared.chunks if "four hours" in c.text)
     assert restore.embed_text.startswith("title: Operations guide\nsection: Operations guide > Restores\n\n")
     assert not any("four hours" in c.text and "cold storage" in c.text for c in prepared.chunks)  # cut at the heading
@@ -197,6 +246,19 @@ def test_a_question_naming_a_document_retrieves_from_it(collection, embed) -> No
     assert {f for f, _ in found} == {"complexity_theory.pdf"}
     hits, _ = retrieved(collection, embed, "Who was Guy's rival?", title_filter="restrict", top_k=5)
     assert hits.files == []  # names no document: nothing is filtered
+
+
+def test_page_unit_retrieves_the_best_distinct_pages(collection, embed) -> None:  # type: ignore[no-untyped-def]
+    question = "What is a reduction in computational complexity theory?"
+    chunk_hits, chunks = retrieved(collection, embed, question, top_k=20, title_filter="off")
+    assert len(set(chunks)) < len(chunks)  # the chunk ranking shows some page twice
+    hits, pages = retrieved(collection, embed, question, top_k=5, title_filter="off", unit="page")
+    assert len(set(pages)) == 5
+    assert pages[0] in chunks[:3]  # the best page holds one of the best chunks...
+    totals: dict = {}
+    for page, node in zip(chunks, chunk_hits.nodes):
+        totals[page] = totals.get(page, 0.0) + node.score
+    assert hits.nodes[0].score >= max(totals.values()) * 0.999  # ...and the largest sum of them
 
 
 @pytest.mark.e2e

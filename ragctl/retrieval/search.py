@@ -1,6 +1,7 @@
 """The chain's retriever. Dense candidates from Chroma and, in hybrid mode, BM25 candidates, fused by
 reciprocal rank; when the question names documents by title (retrieval.title_filter), candidates come only
 from those documents (restrict) or those documents' candidates are fused in a second time (boost).
+With retrieval.unit page, the candidates are grouped by page and the best pages kept (retrieval/pages.py).
 The best dense similarity is kept as the evidence the chain abstains on (retrieval.min_score).
 
 Within named documents the dense search is exact, over the chunk vectors held in memory: Chroma's
@@ -9,7 +10,7 @@ well under 1 ms (bench/README.md)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ragctl.config.model import RetrievalConfig
@@ -22,23 +23,27 @@ class Hits:
     nodes: list[Any]  # llama-index NodeWithScore, best first; score: cosine (dense) or fused (hybrid)
     best_similarity: float | None  # the top dense cosine similarity; None when the dense search found nothing
     files: list[str]  # the documents the question named (title_filter), or []
+    parts: list[str] = field(default_factory=list)  # the parts of documents it named (part_filter), or []
 
 
 class Retriever:
     def __init__(self, config: RetrievalConfig, embed_model: Any, collection: Any, llm: Any = None) -> None:
         from ragctl.retrieval import corpus
         from ragctl.retrieval.keyword import KeywordIndex
+        from ragctl.retrieval.parts import PartIndex
         from ragctl.retrieval.titles import TitleMatcher
 
         self.config = config
         self._embed = embed_model
         self._collection = collection
         by_title = config.title_filter != "off"
-        needs_corpus = config.mode == "hybrid" or by_title
-        self._corpus = corpus.load(collection, vectors=by_title) if needs_corpus else corpus.Corpus()
+        by_part = config.part_filter != "off"
+        needs_corpus = config.mode == "hybrid" or by_title or by_part
+        self._corpus = corpus.load(collection, vectors=by_title or by_part) if needs_corpus else corpus.Corpus()
         self._rows = self._corpus.rows_by_file() if by_title else {}
         self._keyword = KeywordIndex(self._corpus.texts) if config.mode == "hybrid" and self._corpus.ids else None
         self._titles = TitleMatcher(self._corpus.titles()) if by_title else None
+        self._parts = PartIndex(self._corpus.metadatas) if by_part else None
         self._reranker = None
         if config.rerank:
             from ragctl.retrieval import rerank
@@ -46,36 +51,63 @@ class Retriever:
             self._reranker = rerank.create(config.rerank, llm)  # type llm: the chain's LLM judges candidates
 
     def search(self, question: str) -> Hits:
+        import numpy as np
+
         config = self.config
         files = self._titles.files(question) if self._titles else []
+        parts = self._parts.positions(question) if self._parts else {}
         vector = self._embed.get_query_embedding(question)
-        boost = bool(files) and config.title_filter == "boost"
-        width = max(config.candidates, config.top_k) if self._keyword or boost else config.top_k
+        boost = (bool(files) and config.title_filter == "boost") or bool(parts)
+        wide = self._keyword or boost or config.unit == "page"
+        width = max(config.candidates, config.top_k) if wide else config.top_k
         if config.rerank:
             width = max(width, config.rerank.candidates)
         found: Found = {}
-        if files and config.title_filter == "restrict":
-            rows = self._rows_of(files)
-            dense, similarity = self._exact(vector, width, rows, found)
-            rankings = [dense, *([self._bm25(question, width, rows, found)] if self._keyword else [])]
+        scope = self._rows_of(files) if files and config.title_filter == "restrict" else None
+        if scope is not None:
+            dense, similarity = self._exact(vector, width, scope, found)
         else:
             dense, similarity = self._dense(vector, width, found)
-            rankings = [dense, *([self._bm25(question, width, None, found)] if self._keyword else [])]
-            if boost:
-                rows = self._rows_of(files)
-                rankings.append(self._exact(vector, width, rows, found)[0])
-                if self._keyword:
-                    rankings.append(self._bm25(question, width, rows, found))
+        rankings = [dense, *self._keywords(question, width, scope, found)]
+        if files and config.title_filter == "boost":
+            rankings += self._within(question, vector, width, self._rows_of(files), found, similarity)
+        within_parts = []
+        for positions in parts.values():  # a ranking for each part named: a ratio of two statements needs both
+            if scope is not None:
+                positions = np.intersect1d(positions, scope, assume_unique=True)
+            if len(positions):
+                within_parts += self._within(question, vector, width, positions, found, similarity)
+        if within_parts and config.part_filter == "restrict":
+            rankings = within_parts
+        else:
+            rankings += within_parts
         if len(rankings) == 1:
-            ranked = [(chunk_id, similarity[chunk_id]) for chunk_id in dense]
+            ranked = [(chunk_id, similarity[chunk_id]) for chunk_id in rankings[0]]
         else:
             from ragctl.retrieval.fusion import rrf
 
             ranked = rrf(rankings, config.rrf_k)
+        if config.unit == "page":
+            from ragctl.retrieval.pages import best_pages
+
+            ranked = best_pages(ranked, lambda chunk_id: found[chunk_id][1])
         if self._reranker:
             ranked = self._rerank(question, ranked, found)
         nodes = [self._node(chunk_id, score, *found[chunk_id]) for chunk_id, score in ranked[: config.top_k]]
-        return Hits(nodes, max(similarity.values(), default=None), files)
+        best = max((similarity[i] for i in dense), default=None)
+        return Hits(nodes, best, files, sorted(parts) if within_parts else [])
+
+    def _within(
+        self, question: str, vector: list[float], width: int, positions: Any, found: Found, similarity: dict
+    ) -> list[list[str]]:
+        """The dense (exact) and, in hybrid mode, keyword rankings among the given chunks."""
+        ids, scores = self._exact(vector, width, positions, found)
+        for chunk_id, score in scores.items():
+            similarity.setdefault(chunk_id, score)
+        return [ids, *self._keywords(question, width, positions, found)]
+
+    def _keywords(self, question: str, width: int, positions: Any, found: Found) -> list[list[str]]:
+        return [self._bm25(question, width, positions, found)] if self._keyword else []
 
     def _rerank(self, question: str, ranked: list[tuple[str, float]], found: Found) -> list[tuple[str, float]]:
         """The best fused candidates, ordered by the reranker's relevance scores (in a RERANKER span)."""
@@ -90,8 +122,11 @@ class Retriever:
             span.set_outputs([{"id": chunk_id, "score": score} for chunk_id, score in reranked[: self.config.top_k]])
         return reranked
 
-    def _rows_of(self, files: list[str]) -> list[slice]:
-        return [self._rows[f] for f in files]
+    def _rows_of(self, files: list[str]) -> Any:
+        """The corpus positions of the named documents' chunks."""
+        import numpy as np
+
+        return np.concatenate([np.arange(self._rows[f].start, self._rows[f].stop) for f in files])
 
     def _dense(self, vector: list[float], width: int, found: Found) -> tuple[list[str], dict[str, float]]:
         """Chroma's approximate nearest neighbours over the whole collection."""
@@ -104,15 +139,14 @@ class Retriever:
         return ids, {i: 1.0 - float(d) for i, d in zip(ids, got["distances"][0])}  # cosine space
 
     def _exact(
-        self, vector: list[float], width: int, rows: list[slice], found: Found
+        self, vector: list[float], width: int, positions: Any, found: Found
     ) -> tuple[list[str], dict[str, float]]:
-        """Exact cosine search among the given row blocks (the chunks of the named documents)."""
+        """Exact cosine search among the chunks at the given corpus positions (those of the named documents)."""
         import numpy as np
 
         query = np.asarray(vector, dtype=np.float32)
         query /= max(float(np.linalg.norm(query)), 1e-12)
-        scores = np.concatenate([self._corpus.vectors[block] @ query for block in rows])
-        positions = np.concatenate([np.arange(block.start, block.stop) for block in rows])
+        scores = self._corpus.vectors[positions] @ query
         best = np.argsort(-scores)[:width] if len(scores) <= width else np.argpartition(-scores, width)[:width]
         best = best[np.argsort(-scores[best])]
         ids = []
@@ -122,15 +156,14 @@ class Retriever:
             found.setdefault(ids[-1], (self._corpus.documents[position], self._corpus.metadatas[position]))
         return ids, {i: float(scores[b]) for i, b in zip(ids, best)}
 
-    def _bm25(self, question: str, width: int, rows: Any, found: Found) -> list[str]:
+    def _bm25(self, question: str, width: int, positions: Any, found: Found) -> list[str]:
         assert self._keyword is not None
         mask = None
-        if rows is not None:
+        if positions is not None:
             import numpy as np
 
             mask = np.zeros(len(self._corpus.ids), dtype=np.float32)
-            for block in rows:
-                mask[block] = 1.0
+            mask[positions] = 1.0
         ids = []
         for position, _score in self._keyword.search(question, width, mask):
             chunk_id = self._corpus.ids[position]

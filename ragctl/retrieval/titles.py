@@ -21,12 +21,15 @@ _FILLER = frozenset(
 
 
 def terms(text: str) -> set[str]:
-    """Distinctive words: years (2023), quarters (Q3, "third quarter"), and words of 3+ letters that are not filler."""
+    """Distinctive words: years (2023, and FY2023 as 2023), quarters (Q3, "third quarter"), and words of 3+
+    letters that are not filler."""
     words = _WORD.findall(text.lower())
     found = set()
     for index, word in enumerate(words):
         if word in ("quarter", "qtr") and index and words[index - 1] in _ORDINAL_QUARTER:
             found.add(_ORDINAL_QUARTER[words[index - 1]])
+        elif re.fullmatch(r"fy(19|20)\d\d", word):  # a fiscal year, as analysts write it
+            found.add(word[2:])
         elif re.fullmatch(r"q[1-4]|(19|20)\d\d", word) or (word.isalpha() and len(word) >= 3 and word not in _FILLER):
             found.add(word)
     return found

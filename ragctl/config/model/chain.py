@@ -105,6 +105,13 @@ class RetrievalConfig(Section):
     # When a question names documents by the words of their titles (company, year, quarter, file name):
     # restrict: retrieve from those documents only; boost: fuse their candidates in a second time; off.
     title_filter: Literal["off", "boost", "restrict"] = "restrict"
+    # When a question names parts of a document (the balance sheet, the cash flow statement, Note 7, Item 7):
+    # boost: fuse in the candidates of the pages under each part's heading; restrict: only those pages; off.
+    # Needs chunking.sections (the headings are the index), else nothing is named (retrieval/parts.py).
+    part_filter: Literal["off", "boost", "restrict"] = "off"
+    # chunk: the top_k best chunks; page: the top_k best pages (a page scored by all its chunks among the
+    # candidates), each shown by its best chunk (retrieval/pages.py).
+    unit: Literal["chunk", "page"] = "chunk"
     # Decline without asking the LLM when the best dense similarity (cosine) is below this; None: never.
     min_score: float | None = Field(default=None, ge=-1.0, le=1.0)
     # The answer given when declining.
@@ -112,7 +119,7 @@ class RetrievalConfig(Section):
     # Rerank the fused candidates with an endpoint; none configured means no reranking (said at assemble).
     rerank: RerankConfig | None = None
 
-    @field_validator("title_filter", mode="before")
+    @field_validator("title_filter", "part_filter", mode="before")
     @classmethod
     def _yaml_off(cls, value: object) -> object:
         return "off" if value is False else value  # YAML reads a bare `off` as false

@@ -93,6 +93,7 @@ def job(path: Path, name: str, sha256: str, key: str, config: RagctlConfig, refu
 
 
 CONTEXT_KEYS = ("title", "section")  # metadata shown with the chunk (embedded, and to the LLM)
+HEADINGS_CHARS = 1000  # a page's headings kept with each of its chunks (metadata, not embedded)
 MIN_SECTION_CHARS = 300  # headings closer together than this name one span instead of cutting tiny ones
 
 
@@ -150,6 +151,8 @@ def prepare(job: Job) -> Prepared:
     outline = Outline()
     for page in doc.pages:
         where: dict[str, Any] = {"file": name, **({"page": page.number} if page.number is not None else {})}
+        if chunking.sections and page.headings:  # every heading on the page, kept out of the embedded text:
+            where["headings"] = " | ".join(h for _, _, h in page.headings)[:HEADINGS_CHARS]  # what part filters read
         doc_id = f"{name}#p{page.number}" if page.number is not None else name
         spans = sections(page, outline) if chunking.sections else [(page.text, "")]
         for number, (text, section) in enumerate(spans):

@@ -1,0 +1,62 @@
+"""Which parts of a document a question names ("the cash flow statement", "the balance sheet", "Note 7",
+"Item 7", "segment information") and which pages lie under them (retrieval.part_filter), as titles.py does
+for whole documents. The index is the section headings chunking.sections keeps with every chunk: a page is under
+a part when a heading on it, or the heading path one of its chunks carries in from earlier pages, names it. Statements go by several names (a balance sheet
+is also a statement of financial position); each part lists the usual ones, from US GAAP and IFRS usage."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any
+
+# part -> the pattern that finds it, in a question and in a heading path alike
+_STATEMENTS = {
+    "balance sheet": r"balance sheets?|statements? of (?:consolidated )?financial (?:position|condition)",
+    "income statement": r"income statements?|statements? of (?:consolidated )?(?:income|operations|earnings)\b"
+    r"|profit and loss|\bp ?& ?l\b",
+    "cash flow statement": r"cash ?flows? statements?|statements? of (?:consolidated )?cash ?flows?",
+    "equity statement": r"statements? of (?:changes in )?(?:stockholders|shareholders|owners)[’']? equity"
+    r"|statements? of changes in equity|equity statements?",
+    "comprehensive income": r"statements? of (?:consolidated )?comprehensive (?:income|loss)",
+    "segment information": r"\bsegments? (?:information|results|reporting|data)|\bbusiness segments?\b",
+}
+_NUMBERED = re.compile(r"\b(note|item)\s+(\d{1,2}[a-z]?)\b")
+_COMPILED = {part: re.compile(pattern) for part, pattern in _STATEMENTS.items()}
+
+
+def named(text: str) -> set[str]:
+    """The parts a question, or a heading path, names."""
+    lowered = " ".join(text.lower().replace("’", "'").split())
+    found = {part for part, pattern in _COMPILED.items() if pattern.search(lowered)}
+    return found | {f"{kind} {number}" for kind, number in _NUMBERED.findall(lowered)}
+
+
+class PartIndex:
+    """The pages under each part, as positions of their chunks in the corpus."""
+
+    def __init__(self, metadatas: Iterable[dict[str, Any]]) -> None:
+        import numpy as np
+
+        from ragctl.retrieval.pages import page_of
+
+        pages: dict[tuple[str, Any], list[int]] = {}
+        parts_of_page: dict[tuple[str, Any], set[str]] = {}
+        for position, metadata in enumerate(metadatas):
+            page = page_of(metadata)
+            pages.setdefault(page, []).append(position)
+            headings = f"{metadata.get('section') or ''} | {metadata.get('headings') or ''}"
+            parts_of_page.setdefault(page, set()).update(named(headings))
+        under: dict[str, list[int]] = {}
+        for page, parts in parts_of_page.items():
+            for part in parts:
+                under.setdefault(part, []).extend(pages[page])
+        self._under = {part: np.asarray(sorted(positions)) for part, positions in under.items()}
+
+    def __bool__(self) -> bool:
+        return bool(self._under)
+
+    def positions(self, question: str) -> dict[str, Any]:
+        """part -> the chunk positions of the pages under it, for each part the question names that the
+        collection has."""
+        return {part: self._under[part] for part in sorted(named(question)) if part in self._under}
