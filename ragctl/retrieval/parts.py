@@ -1,8 +1,9 @@
 """Which parts of a document a question names ("the cash flow statement", "the balance sheet", "Note 7",
 "Item 7", "segment information") and which pages lie under them (retrieval.part_filter), as titles.py does
-for whole documents. The index is the section headings chunking.sections keeps with every chunk: a page is under
-a part when a heading on it, or the heading path one of its chunks carries in from earlier pages, names it. Statements go by several names (a balance sheet
-is also a statement of financial position); each part lists the usual ones, from US GAAP and IFRS usage."""
+for whole documents. The index is the section headings chunking.sections keeps with every chunk: a page is
+under a part when a heading on it, or the heading path one of its chunks carries in from earlier pages,
+names it. Statements go by several names (a balance sheet is also a statement of financial position); each
+part lists the usual ones, from US GAAP and IFRS usage."""
 
 from __future__ import annotations
 
