@@ -39,12 +39,14 @@ CHUNKING: dict[str, dict[str, bool]] = {
     "context": {"context": True, "sections": False},
     "sections": {"context": True, "sections": True},
     "sections-pdfium": {"context": True, "sections": True},
+    "tables": {"context": True, "sections": True, "tables": True},
 }
 INGESTED = {
     "plain": "no context",
     "context": "context",
     "sections": "context and sections",
     "sections-pdfium": "context and sections, pdfium",
+    "tables": "context, sections and tables",
 }
 # Variants read with another PDF engine than the default (ingestion.pdf.engine).
 ENGINE = {"sections-pdfium": "pdfium"}
@@ -77,6 +79,18 @@ CONFIGS: dict[str, tuple[str, dict[str, Any]]] = {
     ),
     "+ context and sections, hybrid, title restrict, part boost, pages": (
         "sections",
+        {"mode": "hybrid", "title_filter": "restrict", "part_filter": "boost", "unit": "page"},
+    ),
+    "+ context, sections and tables, hybrid, title restrict": (
+        "tables",
+        {"mode": "hybrid", "title_filter": "restrict"},
+    ),
+    "+ context, sections and tables, hybrid, title restrict, pages": (
+        "tables",
+        {"mode": "hybrid", "title_filter": "restrict", "unit": "page"},
+    ),
+    "+ context, sections and tables, hybrid, title restrict, part boost, pages": (
+        "tables",
         {"mode": "hybrid", "title_filter": "restrict", "part_filter": "boost", "unit": "page"},
     ),
     "the same, PDFs read by pdfium": ("sections-pdfium", {"mode": "hybrid", "title_filter": "restrict"}),

@@ -237,6 +237,9 @@ def test_a_worker_gets_its_files_settings_and_only_its_passwords() -> None:
     assert pickle.loads(pickle.dumps(q3)) == q3
     changed = RagctlConfig.model_validate({"chunking": {"chunk_size": 100}})
     assert Keys.of(changed).ingest_key(digest) != q3.key == Keys.of(config).ingest_key(digest)
+    # Options added since leave the default's vectors key as it was, so no collection re-embeds on upgrade.
+    assert Keys.of(RagctlConfig()).fingerprint == "c193cfafcd434c44"
+    assert Keys.of(RagctlConfig.model_validate({"chunking": {"tables": True}})).fingerprint != "c193cfafcd434c44"
 
 
 def test_missing_input_folder_exits_3(project: Path) -> None:

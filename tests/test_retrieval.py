@@ -188,6 +188,18 @@ def test_sections_cut_pages_at_headings_and_carry_the_heading_path(tmp_path: Pat
     assert all("section" not in c.metadata for c in off.chunks)
 
 
+def test_tables_carry_their_statement_and_lose_their_dot_leaders(tmp_path: Path) -> None:
+    rows = "Cash and cash equivalents.............................. $ 876,560 $ 1,117,400\n"
+    rows += "Total current assets . . . . . . . . . . . . . . 4,821,892 4,602,328\n"
+    (tmp_path / "acme.txt").write_text(f"ACME CORPORATION\nCONSOLIDATED BALANCE SHEETS\n(In thousands)\n{rows}")
+    chunk = prepare_file(tmp_path / "acme.txt", RagctlConfig.model_validate({"chunking": {"tables": True}})).chunks[0]
+    assert chunk.metadata["statement"] == "CONSOLIDATED BALANCE SHEETS"
+    assert "statement: CONSOLIDATED BALANCE SHEETS\n\n" in chunk.embed_text
+    assert "Cash and cash equivalents $ 876,560 $ 1,117,400 Total current assets 4,821,892 4,602,328" in chunk.text
+    off = prepare_file(tmp_path / "acme.txt", RagctlConfig()).chunks[0]
+    assert "......" in off.text and "statement" not in off.metadata
+
+
 @pytest.fixture(scope="module")
 def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """sample_docs ingested by `ragctl ingest` with the default config (the real embedding and Chroma): the

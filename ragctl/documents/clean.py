@@ -16,6 +16,11 @@ def clean(text: str) -> str:
     return text.strip()
 
 
+def without_leaders(text: str) -> str:
+    """Dot and underscore leaders (a table row's "Total assets ........ $ 59,268") collapsed to a space."""
+    return re.sub(r" ?(?:[.] ?){4,}| ?_{4,} ?", " ", text)
+
+
 def _shape(line: str) -> str:
     return re.sub(r"\d+", "#", line.strip().lower())
 

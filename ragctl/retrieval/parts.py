@@ -2,8 +2,7 @@
 "Item 7", "segment information") and which pages lie under them (retrieval.part_filter), as titles.py does
 for whole documents. The index is the section headings chunking.sections keeps with every chunk: a page is
 under a part when a heading on it, or the heading path one of its chunks carries in from earlier pages,
-names it. Statements go by several names (a balance sheet is also a statement of financial position); each
-part lists the usual ones, from US GAAP and IFRS usage."""
+names it. Statements go by several names (documents/statements.py)."""
 
 from __future__ import annotations
 
@@ -11,25 +10,18 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-# part -> the pattern that finds it, in a question and in a heading path alike
-_STATEMENTS = {
-    "balance sheet": r"balance sheets?|statements? of (?:consolidated )?financial (?:position|condition)",
-    "income statement": r"income statements?|statements? of (?:consolidated )?(?:income|operations|earnings)\b"
-    r"|profit and loss|\bp ?& ?l\b",
-    "cash flow statement": r"cash ?flows? statements?|statements? of (?:consolidated )?cash ?flows?",
-    "equity statement": r"statements? of (?:changes in )?(?:stockholders|shareholders|owners)[’']? equity"
-    r"|statements? of changes in equity|equity statements?",
-    "comprehensive income": r"statements? of (?:consolidated )?comprehensive (?:income|loss)",
-    "segment information": r"\bsegments? (?:information|results|reporting|data)|\bbusiness segments?\b",
+_OTHER = {
+    "segment information": re.compile(r"\bsegments? (?:information|results|reporting|data)|\bbusiness segments?\b")
 }
 _NUMBERED = re.compile(r"\b(note|item)\s+(\d{1,2}[a-z]?)\b")
-_COMPILED = {part: re.compile(pattern) for part, pattern in _STATEMENTS.items()}
 
 
 def named(text: str) -> set[str]:
     """The parts a question, or a heading path, names."""
-    lowered = " ".join(text.lower().replace("’", "'").split())
-    found = {part for part, pattern in _COMPILED.items() if pattern.search(lowered)}
+    from ragctl.documents.statements import normal, statements
+
+    lowered = normal(text)
+    found = statements(lowered) | {part for part, pattern in _OTHER.items() if pattern.search(lowered)}
     return found | {f"{kind} {number}" for kind, number in _NUMBERED.findall(lowered)}
 
 

@@ -70,6 +70,11 @@ class ChunkingConfig(Section):
     # Stock Units") into every chunk's embedded and LLM-shown text, as `section: ...` after the title.
     # Headings come from the lines of the extracted text (documents/headings.py).
     sections: bool = False
+    # Financial tables as text a retriever can use: the dot leaders between a row's label and its values go
+    # (each dot costs a token of the chunk's budget), and the statement a page holds (its heading: "CONSOLIDATED
+    # BALANCE SHEETS") is carried into every chunk of the page as `statement: ...`, so a row of numbers says
+    # which statement it belongs to (documents/statements.py).
+    tables: bool = False
 
     @model_validator(mode="after")
     def _overlap_smaller(self) -> ChunkingConfig:

@@ -17,8 +17,10 @@ from typing import Any
 from ragctl.config.model import ChunkingConfig, EmbeddingConfig, IngestionConfig, RagctlConfig
 from ragctl.digests import digest
 from ragctl.documents import PARSER_VERSION, Page, Unreadable, read
+from ragctl.documents.clean import without_leaders
 from ragctl.documents.headings import Outline
 from ragctl.documents.pdf import passwords_matching
+from ragctl.documents.statements import page_statement
 
 
 @dataclass
@@ -55,7 +57,9 @@ class Keys:
 
     @classmethod
     def of(cls, config: RagctlConfig) -> Keys:
-        vectors = {"chunking": config.chunking.model_dump(), "embedding": config.embedding.identity()}
+        # Options added later count only when set, so collections made before them keep their keys.
+        chunking = config.chunking.model_dump(exclude=set() if config.chunking.tables else {"tables"})
+        vectors = {"chunking": chunking, "embedding": config.embedding.identity()}
         reading: dict[str, object] = {
             "parser": PARSER_VERSION,
             "ocr": config.ingestion.pdf.ocr,
@@ -92,7 +96,7 @@ def job(path: Path, name: str, sha256: str, key: str, config: RagctlConfig, refu
     return Job(path, name, sha256, key, reading, config.chunking, config.embedding, refused)
 
 
-CONTEXT_KEYS = ("title", "section")  # metadata shown with the chunk (embedded, and to the LLM)
+CONTEXT_KEYS = ("title", "section", "statement")  # metadata shown with the chunk (embedded, and to the LLM)
 HEADINGS_CHARS = 1000  # a page's headings kept with each of its chunks (metadata, not embedded)
 MIN_SECTION_CHARS = 300  # headings closer together than this name one span instead of cutting tiny ones
 
@@ -155,8 +159,10 @@ def prepare(job: Job) -> Prepared:
             where["headings"] = " | ".join(h for _, _, h in page.headings)[:HEADINGS_CHARS]  # what part filters read
         doc_id = f"{name}#p{page.number}" if page.number is not None else name
         spans = sections(page, outline) if chunking.sections else [(page.text, "")]
+        statement = page_statement(h for _, _, h in page.headings) if chunking.tables else ""
         for number, (text, section) in enumerate(spans):
-            shown = {k: v for k, v in (("title", title), ("section", section)) if v}
+            text = without_leaders(text) if chunking.tables else text
+            shown = {k: v for k, v in (("title", title), ("section", section), ("statement", statement)) if v}
             documents.append(
                 Document(
                     id_=f"{doc_id}#s{number}" if number else doc_id,
