@@ -101,6 +101,7 @@ def test_parts_of_a_document_by_any_of_their_names() -> None:
     }
     assert named("Note 7 – Benefit Plans > Restricted Stock Units") == {"note 7"}
     assert named("Consolidated Statements of Shareholders’ Equity") == {"equity statement"}
+    assert named("Off-Balance Sheet Arrangements") == set()
     assert named("What was the operating income in fiscal 2021?") == set()
     index = PartIndex(
         [
@@ -271,6 +272,42 @@ def test_page_unit_retrieves_the_best_distinct_pages(collection, embed) -> None:
     for page, node in zip(chunks, chunk_hits.nodes):
         totals[page] = totals.get(page, 0.0) + node.score
     assert hits.nodes[0].score >= max(totals.values()) * 0.999  # ...and the largest sum of them
+
+
+@pytest.fixture(scope="module")
+def statements(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """Seven real pages of a 10-K (MD&A prose about cash flows, then the five statements) ingested with
+    sections and tables on: the collection."""
+    from ragctl.components.vector_stores import open_collection
+    from ragctl.config.model import VectorStoreConfig
+
+    root = tmp_path_factory.mktemp("statements")
+    shutil.copytree(Path(__file__).parent / "data/financebench", root / "docs")
+    config = root / "ragctl.yaml"
+    config.write_text(
+        f"ingestion: {{paths: [{root / 'docs'}]}}\nchunking: {{sections: true, tables: true}}\n"
+        f"vector_store: {{path: {root / 'chroma'}, collection: statements}}\n"
+        f'tracking: {{uri: "sqlite:///{root}/mlflow.db", artifact_location: {root}/artifacts}}\n'
+    )
+    result = CliRunner().invoke(app, ["ingest", "--config", str(config), "--json"])
+    assert result.exit_code == 0, result.output
+    return open_collection(VectorStoreConfig(path=str(root / "chroma"), collection="statements"))
+
+
+def test_a_question_naming_statements_searches_the_pages_under_them(statements, embed) -> None:  # type: ignore[no-untyped-def]
+    question = "According to the cash flow statement, what were Costco's capital expenditures in FY2021?"
+    hits, pages = retrieved(statements, embed, question, top_k=3, part_filter="restrict", unit="page")
+    assert hits.parts == ["cash flow statement"] and pages == [("COSTCO_2021_10K_excerpt.pdf", 7)]
+    assert all(n.node.metadata["statement"] == "CONSOLIDATED STATEMENTS OF CASH FLOWS" for n in hits.nodes)
+    # A ratio of two statements: each named part's pages are searched, so both come first.
+    question = "Using the balance sheet and the statement of operations, what is Costco's FY2021 return on assets?"
+    hits, pages = retrieved(statements, embed, question, top_k=3, part_filter="boost", unit="page")
+    assert hits.parts == ["balance sheet", "income statement"]
+    assert {page for _, page in pages[:2]} == {3, 5}
+    hits, pages = retrieved(statements, embed, question, top_k=3, part_filter="restrict", unit="page")
+    assert sorted(page for _, page in pages) == [3, 5]
+    hits, _ = retrieved(statements, embed, "What were Costco's dividends per share?", top_k=3, part_filter="restrict")
+    assert hits.parts == []  # names no part: nothing is filtered
 
 
 @pytest.mark.e2e

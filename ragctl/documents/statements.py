@@ -9,7 +9,8 @@ from collections.abc import Iterable
 
 # statement -> the pattern that finds it, in a heading or a question alike (lower case, spaces collapsed)
 NAMES = {
-    "balance sheet": r"balance sheets?|statements? of (?:consolidated )?financial (?:position|condition)",
+    "balance sheet": r"(?<!off-)(?<!off )balance sheets?"  # not "off-balance sheet arrangements"
+    r"|statements? of (?:consolidated )?financial (?:position|condition)",
     "income statement": r"income statements?|statements? of (?:consolidated )?(?:income|operations|earnings)\b"
     r"|profit and loss|\bp ?& ?l\b",
     "cash flow statement": r"cash ?flows? statements?|statements? of (?:consolidated )?cash ?flows?",
