@@ -441,6 +441,11 @@ def test_assemble_says_what_retrieval_does_and_does_not() -> None:
         retrieval_summary(configured)
         == "dense, title filter restrict, rerank bge at http://r:8080/v1, abstain below 0.4"
     )
+    pages = RetrievalConfig.model_validate({"part_filter": "boost", "unit": "page"})
+    assert (
+        retrieval_summary(pages)
+        == "hybrid, title filter restrict, part filter boost, top 3 pages, no rerank, never abstains"
+    )
     by_llm = RetrievalConfig.model_validate({"rerank": {"type": "llm", "candidates": 10}})
     assert retrieval_summary(by_llm) == (
         "hybrid, title filter restrict, rerank 10 candidates with the chain's LLM, never abstains"

@@ -87,6 +87,10 @@ def signature():  # type: ignore[no-untyped-def]
 def retrieval_summary(retrieval: RetrievalConfig) -> str:
     """One line on how the chain retrieves, saying what is off (reranking, abstention) as well as what is on."""
     parts = [retrieval.mode, f"title filter {retrieval.title_filter}"]
+    if retrieval.part_filter != "off":
+        parts.append(f"part filter {retrieval.part_filter}")
+    if retrieval.unit == "page":
+        parts.append(f"top {retrieval.top_k} pages")
     rerank = retrieval.rerank
     if rerank is None:
         parts.append("no rerank")
