@@ -39,6 +39,7 @@ def test_terms_keep_years_quarters_and_names_and_drop_filler() -> None:
     assert terms("For Q3 2023, what was NVIDIA's revenue in the third quarter?") == {"q3", "2023", "nvidia", "revenue"}
     assert terms("Form 10-Q filed 01/24/2023 for Microsoft Corp") == {"2023", "microsoft"}
     assert terms("What is the FY2019 - FY2021 average for Corning?") == {"2019", "2021", "average", "corning"}
+    assert terms("JPMORGAN 2023Q2 10Q") == {"jpmorgan", "2023", "q2"}
 
 
 def test_title_matcher_picks_the_documents_a_question_names() -> None:
@@ -52,6 +53,9 @@ def test_title_matcher_picks_the_documents_a_question_names() -> None:
     assert matcher.files("How did Apple's margins change?") == ["2022 Q3 AAPL.pdf", "2023 Q1 AAPL.pdf"]
     assert matcher.files("For Q3 2023, what share of NVIDIA's revenue came from data centers?") == ["2023 Q3 NVDA.pdf"]
     assert matcher.files("What is the weighted average cost of capital?") == []  # names no document
+    # A file name that runs a company's words together still names it.
+    glued = TitleMatcher({"MGMRESORTS_2018_10K.pdf": "", "MGMRESORTS_2022_10K.pdf": "", "BOEING_2018_10K.pdf": ""})
+    assert glued.files("What were MGM Resorts' accounts payable at the end of FY2018?") == ["MGMRESORTS_2018_10K.pdf"]
     # Words every title has tell nothing apart.
     assert TitleMatcher({"a.pdf": "Quarterly report Acme", "b.pdf": "Quarterly report Acme"}).files("Acme") == []
 

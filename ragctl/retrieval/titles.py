@@ -30,9 +30,19 @@ def terms(text: str) -> set[str]:
             found.add(_ORDINAL_QUARTER[words[index - 1]])
         elif re.fullmatch(r"fy(19|20)\d\d", word):  # a fiscal year, as analysts write it
             found.add(word[2:])
+        elif match := re.fullmatch(r"((?:19|20)\d\d)(q[1-4])", word):  # a file name's 2023Q2
+            found.update(match.groups())
         elif re.fullmatch(r"q[1-4]|(19|20)\d\d", word) or (word.isalpha() and len(word) >= 3 and word not in _FILLER):
             found.add(word)
     return found
+
+
+def joined(text: str) -> dict[str, set[str]]:
+    """Two or three adjacent words run together, as file names write a name ("MGM Resorts" -> mgmresorts,
+    "Johnson & Johnson" -> johnsonjohnson), each with the words it stands for."""
+    words = [w for w in _WORD.findall(text.lower()) if w.isalpha()]
+    spans = (words[i : i + n] for n in (2, 3) for i in range(len(words) - n + 1))
+    return {"".join(span): set(span) for span in spans}
 
 
 class TitleMatcher:
@@ -45,8 +55,12 @@ class TitleMatcher:
         self._terms = {file: found - shared for file, found in self._terms.items()}  # words every title has
 
     def files(self, question: str) -> list[str]:
-        """The files whose titles share the most distinctive words with the question; [] when none shares one."""
-        asked = terms(question)
-        overlap = {file: len(asked & found) for file, found in self._terms.items()}
+        """The files whose titles share the most distinctive words with the question; [] when none shares one.
+        A question's words count once each, whether a title has them apart or run together."""
+        asked = {term: {term} for term in terms(question)} | joined(question)
+        overlap = {
+            file: len(set().union(*(words for term, words in asked.items() if term in found)))
+            for file, found in self._terms.items()
+        }
         best = max(overlap.values(), default=0)
         return sorted(f for f, n in overlap.items() if n == best) if best else []
