@@ -1,7 +1,8 @@
 """Pages instead of chunks (retrieval.unit: page): the fused chunk candidates grouped by the page they come
-from, each page scored by the sum of its chunks' scores, so a page that several searches and several of its
-chunks point to ranks above a page with one lucky chunk (CombSUM, Fox & Shaw 1994). Each page is shown by its
-best chunk, so the prompt holds as many chunks as before, from top_k different pages."""
+from and each page ranked by its best chunk, so the top k are k different pages, each shown by that chunk.
+The prompt holds as many chunks as before, from top_k different pages; the first page is always the best
+chunk's, so hit@1 is never lower than by chunks. Summing a page's chunk scores instead (CombSUM, and two
+milder forms) was tried and lost page hit@1 on financebench-dev (bench/README.md)."""
 
 from __future__ import annotations
 
@@ -17,12 +18,12 @@ def page_of(metadata: dict[str, Any]) -> tuple[str, Any]:
 
 
 def best_pages(ranked: Sequence[tuple[str, float]], metadata: Callable[[str], dict[str, Any]]) -> Ranked:
-    """(best chunk of the page, page score) for every page among the candidates, best page first; ties keep
-    the order the pages were first reached in."""
-    totals: dict[tuple[str, Any], float] = {}
-    best: dict[tuple[str, Any], str] = {}
+    """(best chunk of the page, its score) for every page among the candidates, best page first."""
+    seen: set[tuple[str, Any]] = set()
+    pages = []
     for chunk_id, score in ranked:  # best chunk first, so the first chunk seen of a page is its best
         page = page_of(metadata(chunk_id))
-        totals[page] = totals.get(page, 0.0) + score
-        best.setdefault(page, chunk_id)
-    return sorted(((best[page], total) for page, total in totals.items()), key=lambda pair: -pair[1])
+        if page not in seen:
+            seen.add(page)
+            pages.append((chunk_id, score))
+    return pages

@@ -1,7 +1,8 @@
 """The chain's retriever. Dense candidates from Chroma and, in hybrid mode, BM25 candidates, fused by
 reciprocal rank; when the question names documents by title (retrieval.title_filter), candidates come only
 from those documents (restrict) or those documents' candidates are fused in a second time (boost).
-With retrieval.unit page, the candidates are grouped by page and the best pages kept (retrieval/pages.py).
+With retrieval.unit page, the top k are the best k pages (retrieval/pages.py); with retrieval.part_filter, a
+question that names the balance sheet or Note 7 searches the pages under those headings (retrieval/parts.py).
 The best dense similarity is kept as the evidence the chain abstains on (retrieval.min_score).
 
 Within named documents the dense search is exact, over the chunk vectors held in memory: Chroma's

@@ -109,8 +109,8 @@ class RetrievalConfig(Section):
     # boost: fuse in the candidates of the pages under each part's heading; restrict: only those pages; off.
     # Needs chunking.sections (the headings are the index), else nothing is named (retrieval/parts.py).
     part_filter: Literal["off", "boost", "restrict"] = "off"
-    # chunk: the top_k best chunks; page: the top_k best pages (a page scored by all its chunks among the
-    # candidates), each shown by its best chunk (retrieval/pages.py).
+    # chunk: the top_k best chunks; page: the top_k best pages, each ranked and shown by its best chunk
+    # (retrieval/pages.py).
     unit: Literal["chunk", "page"] = "chunk"
     # Decline without asking the LLM when the best dense similarity (cosine) is below this; None: never.
     min_score: float | None = Field(default=None, ge=-1.0, le=1.0)
