@@ -203,6 +203,7 @@ def main() -> None:
     parser.add_argument("--work", type=Path, default=None)
     parser.add_argument("--reuse", action="store_true", help="keep stores already ingested in --work")
     parser.add_argument("--variants", nargs="+", choices=list(CHUNKING), default=list(CHUNKING))
+    parser.add_argument("--skip-plain", action="store_true", help="leave the plain LlamaIndex pipeline out")
     args = parser.parse_args()
     work = (args.work or Path(f"/tmp/ragctl-bench-retrieval-{args.kind}")).resolve()
     work.mkdir(parents=True, exist_ok=True)
@@ -225,11 +226,18 @@ def main() -> None:
         subsets["two pages"] = [i for i in items if len(i.sources) > 1]
 
     stores = {v: ingest(args.docs.resolve(), work, v, args.reuse) for v in args.variants}
-    plain = plain_pipeline(args.docs.resolve(), work, args.reuse)
+    plain = None if args.skip_plain else plain_pipeline(args.docs.resolve(), work, args.reuse)
     embed = create("embedding", EmbeddingConfig())
     results: dict[str, Any] = {"questions": {k: len(v) for k, v in subsets.items()}, "ingest": {}, "configs": {}}
-    results["ingest"] = {"plain LlamaIndex": plain} | {f"ragctl, {INGESTED[v]}": stores[v] for v in stores}
-    runs = {"plain LlamaIndex (SentenceSplitter, same MiniLM, top 5)": (*run_plain(plain["store"], items, embed), [])}
+    results["ingest"] = ({"plain LlamaIndex": plain} if plain else {}) | {
+        f"ragctl, {INGESTED[v]}": stores[v] for v in stores
+    }
+    runs = {}
+    if plain:
+        runs["plain LlamaIndex (SentenceSplitter, same MiniLM, top 5)"] = (
+            *run_plain(plain["store"], items, embed),
+            [],
+        )
     for name, (variant, settings) in CONFIGS.items():
         if variant in stores:
             runs[name] = run_ragctl(stores[variant]["store"], settings, items, embed)
