@@ -89,6 +89,14 @@ CONFIGS: dict[str, tuple[str, dict[str, Any]]] = {
         "tables",
         {"mode": "hybrid", "title_filter": "restrict", "unit": "page"},
     ),
+    "+ context, sections and tables, hybrid, title restrict, part boost": (
+        "tables",
+        {"mode": "hybrid", "title_filter": "restrict", "part_filter": "boost"},
+    ),
+    "+ context, sections and tables, hybrid, title restrict, part restrict, pages": (
+        "tables",
+        {"mode": "hybrid", "title_filter": "restrict", "part_filter": "restrict", "unit": "page"},
+    ),
     "+ context, sections and tables, hybrid, title restrict, part boost, pages": (
         "tables",
         {"mode": "hybrid", "title_filter": "restrict", "part_filter": "boost", "unit": "page"},
