@@ -203,21 +203,26 @@ def test_tables_carry_their_statement_and_lose_their_dot_leaders(tmp_path: Path)
     assert "......" in off.text and "statement" not in off.metadata
 
 
-@pytest.fixture(scope="module")
-def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """sample_docs ingested by `ragctl ingest` with the default config (the real embedding and Chroma): the
-    index folder, collection `retrieval`."""
-    root = tmp_path_factory.mktemp("retrieval")
-    shutil.copytree(SAMPLE, root / "docs")
+def ingest_copy(root: Path, docs: Path, collection: str, settings: str = "") -> dict:
+    """`docs` copied under `root` and ingested by `ragctl ingest` (the real embedding and Chroma) into
+    `root/chroma`, collection `collection`, with the given YAML lines on top of the default config."""
+    shutil.copytree(docs, root / "docs")
     config = root / "ragctl.yaml"
     config.write_text(
-        f"ingestion: {{paths: [{root / 'docs'}], exclude: [README.md, LICENSE]}}\n"
-        f"vector_store: {{path: {root / 'chroma'}, collection: retrieval}}\n"
+        f"ingestion: {{paths: [{root / 'docs'}], exclude: [README.md, LICENSE]}}\n{settings}"
+        f"vector_store: {{path: {root / 'chroma'}, collection: {collection}}}\n"
         f'tracking: {{uri: "sqlite:///{root}/mlflow.db", artifact_location: {root}/artifacts}}\n'
     )
     result = CliRunner().invoke(app, ["ingest", "--config", str(config), "--json"])
     assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout)["summary"]["chunks"]["total"] > 50
+    return json.loads(result.stdout)["summary"]
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """sample_docs ingested with the default config: the index folder, collection `retrieval`."""
+    root = tmp_path_factory.mktemp("retrieval")
+    assert ingest_copy(root, SAMPLE, "retrieval")["chunks"]["total"] > 50
     return root / "chroma"
 
 
@@ -271,6 +276,9 @@ def test_page_unit_retrieves_the_best_distinct_pages(collection, embed) -> None:
     assert pages == list(dict.fromkeys(chunks))[:5]  # the pages in the order of their best chunks
 
 
+TABLES = "chunking: {sections: true, tables: true}\n"
+
+
 @pytest.fixture(scope="module")
 def statements(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
     """Seven real pages of a 10-K (MD&A prose about cash flows, then the five statements) ingested with
@@ -279,15 +287,8 @@ def statements(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-unt
     from ragctl.config.model import VectorStoreConfig
 
     root = tmp_path_factory.mktemp("statements")
-    shutil.copytree(Path(__file__).parent / "data/financebench", root / "docs")
-    config = root / "ragctl.yaml"
-    config.write_text(
-        f"ingestion: {{paths: [{root / 'docs'}]}}\nchunking: {{sections: true, tables: true}}\n"
-        f"vector_store: {{path: {root / 'chroma'}, collection: statements}}\n"
-        f'tracking: {{uri: "sqlite:///{root}/mlflow.db", artifact_location: {root}/artifacts}}\n'
-    )
-    result = CliRunner().invoke(app, ["ingest", "--config", str(config), "--json"])
-    assert result.exit_code == 0, result.output
+    summary = ingest_copy(root, Path(__file__).parent / "data/financebench", "statements", TABLES)
+    assert summary["files"]["added"] == 1 and summary["pages"] == 7
     return open_collection(VectorStoreConfig(path=str(root / "chroma"), collection="statements"))
 
 
