@@ -1,24 +1,54 @@
-"""Retrieval latency at scale: one query (embed + dense + BM25 + fusion, no rerank, no LLM) against 50,000 chunks
-in the embedded Chroma, p50/p95 and where the time goes.
+"""Retrieval at scale, side by side in one run: the chain that builds its search structures when it loads
+(what every chain did before the saved search index, and what one still does when the index is stale)
+against the chain that memory-maps the index ingest saved, at 50,000 and 1,000,000 chunks.
 
-    python bench/retrieval_latency.py SOURCE_CHROMA_DIR COLLECTION QA.jsonl [--chunks 50000]
+    python bench/retrieval_latency.py SOURCE_CHROMA_DIR COLLECTION QA.jsonl [--chunks 50000 1000000]
 
-The 50,000 chunks are the source collection's real chunks (e.g. bench/retrieval.py's sec10q store, 4,400
-chunks) repeated under other file names until the count is reached, each copy's vectors moved by a little
-noise (then re-normalised) so the HNSW graph holds 50,000 distinct points. Embedding 50,000 chunks would take
-~20 minutes here and measure the embedding, not the search. The questions are the QA set's (file names only).
+Per size and path, in a fresh process each: time from process start to the first retrieval (imports, the
+embedding model, Chroma's own index, the search index), the anonymous memory the retriever adds beyond
+what Chroma already holds after a first query (RssAnon; the mapped files' pages are reported apart, as
+RssFile: the kernel can drop them), and per query (embed + search, no rerank, no LLM) p50/p95 for dense,
+hybrid, and hybrid with the title filter (the default). Every question's top 5 ids are compared between
+the two paths.
+
+The chunks are the source collection's real chunks (e.g. bench/retrieval.py's sec10q store, 4,400 chunks)
+repeated until the count is reached, each copy's vectors moved by a little noise (then re-normalised) so
+the HNSW graph holds distinct points. Copies get invented file names and no title, so a question that
+names a document names the original (as in a real collection of many companies' filings); embedding a
+million chunks would take days here and measure the embedding, not the search. The questions are the QA
+set's (file names only).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
+import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+MODES = {
+    "dense": {"mode": "dense", "title_filter": "off"},
+    "hybrid": {"mode": "hybrid", "title_filter": "off"},
+    "hybrid, title restrict (the default)": {},
+}
+PATHS = ("built at load", "saved index")
+
+
+def _name(n: int) -> str:
+    """An invented word for copy n (letters only, so the title matcher sees it as a name)."""
+    letters = ""
+    while True:
+        n, r = divmod(n, 26)
+        letters = chr(ord("a") + r) + letters
+        if n == 0:
+            return "zq" + letters
 
 
 def build(source: Any, target_dir: Path, chunks: int) -> Any:
@@ -29,25 +59,95 @@ def build(source: Any, target_dir: Path, chunks: int) -> Any:
     target = open_collection(config, create=True)
     if target.count() >= chunks:
         return target
-    got = source.get(include=["documents", "metadatas", "embeddings"])
+    got: dict[str, list[Any]] = {"ids": [], "documents": [], "metadatas": [], "embeddings": []}
+    for offset in range(0, source.count(), 5000):
+        part = source.get(include=["documents", "metadatas", "embeddings"], limit=5000, offset=offset)
+        for key in got:
+            got[key] += list(part[key])
     vectors = np.asarray(got["embeddings"], dtype=np.float32)
+    files = sorted({m["file"] for m in got["metadatas"]})
     rng = np.random.default_rng(0)
-    copy = 0
+    copy = target.count() // len(got["ids"])
+    started = time.perf_counter()
     while target.count() < chunks:
         take = min(len(got["ids"]), chunks - target.count())
         moved = vectors[:take] + rng.normal(0, 0.02, size=vectors[:take].shape).astype(np.float32) * (copy > 0)
         moved /= np.linalg.norm(moved, axis=1, keepdims=True)
-        metadatas = [dict(m, file=f"copy{copy}/{m['file']}") for m in got["metadatas"][:take]]
-        for start in range(0, take, 4000):
-            end = min(take, start + 4000)
+        if copy:
+            renamed = {f: f"{_name(copy)}_{_name(i)}.pdf" for i, f in enumerate(files)}
+            metadatas = [dict(m, file=renamed[m["file"]], title="") for m in got["metadatas"][:take]]
+        else:
+            metadatas = got["metadatas"][:take]
+        for start in range(0, take, 5000):
+            end = min(take, start + 5000)
             target.add(
                 ids=[f"{i}-{copy}" for i in got["ids"][start:end]],
-                embeddings=moved[start:end].tolist(),
+                embeddings=moved[start:end],
                 documents=got["documents"][start:end],
                 metadatas=metadatas[start:end],
             )
         copy += 1
+        print(f"  {target.count():,} chunks ({time.perf_counter() - started:.0f} s)", file=sys.stderr, flush=True)
     return target
+
+
+def _status() -> dict[str, float]:
+    """RssAnon and RssFile of this process, MB."""
+    found = {}
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(("RssAnon", "RssFile")):
+            name, value = line.split(":")
+            found[name] = int(value.split()[0]) / 1024
+    return found
+
+
+def probe(store_dir: str, qa: Path, path: str, spawned: float) -> dict[str, Any]:
+    """In a fresh process: load as a chain does, then measure every mode on every question."""
+    from ragctl.components import create
+    from ragctl.components.vector_stores import open_collection
+    from ragctl.config.model import EmbeddingConfig, RetrievalConfig, VectorStoreConfig
+    from ragctl.env import apply_offline_defaults
+    from ragctl.retrieval import Retriever
+    from ragctl.retrieval.index import find
+
+    apply_offline_defaults()
+    store = VectorStoreConfig(path=store_dir, collection="latency")
+    questions = [json.loads(line)["question"] for line in qa.read_text().splitlines() if line.strip()]
+    embed = create("embedding", EmbeddingConfig())
+    collection = open_collection(store)
+    collection.query(query_embeddings=[embed.get_query_embedding("warm up")], n_results=5)  # Chroma loads its index
+    before = _status()
+    started = time.perf_counter()
+    retriever = Retriever(RetrievalConfig(top_k=5), embed, collection, store=store if path == "saved index" else None)
+    retriever.search(questions[0])
+    result: dict[str, Any] = {
+        "first_retrieval_s": round(time.time() - spawned, 2),
+        "index_load_s": round(time.perf_counter() - started, 2),
+        "index_source": retriever.index_source,
+    }
+    after = _status()
+    result["anon_mb"] = round(after["RssAnon"] - before["RssAnon"], 1)
+    result["file_mb"] = round(after["RssFile"] - before["RssFile"], 1)
+    loaded = find.Found(retriever._index, retriever.index_source)  # type: ignore[arg-type]
+    find.for_collection = lambda collection, store: loaded  # type: ignore[assignment]  # one load for all modes
+    for mode, settings in MODES.items():
+        retriever = Retriever(RetrievalConfig(top_k=5, **settings), embed, collection, store=store)
+        for question in questions[:20]:  # warm up
+            retriever.search(question)
+        totals, top = [], []
+        for question in questions:
+            began = time.perf_counter()
+            hits = retriever.search(question)
+            totals.append(time.perf_counter() - began)
+            top.append([n.node.id_ for n in hits.nodes])
+        ms = np.array(totals) * 1000
+        result[mode] = {
+            "p50_ms": round(float(np.percentile(ms, 50)), 1),
+            "p95_ms": round(float(np.percentile(ms, 95)), 1),
+            "top5": top,
+        }
+    result["rss_peak_mb"] = round(max(_status().values()), 1)
+    return result
 
 
 def main() -> None:
@@ -55,47 +155,78 @@ def main() -> None:
     parser.add_argument("source_dir")
     parser.add_argument("collection")
     parser.add_argument("qa", type=Path)
-    parser.add_argument("--chunks", type=int, default=50_000)
+    parser.add_argument("--chunks", type=int, nargs="+", default=[50_000, 1_000_000])
     parser.add_argument("--work", type=Path, default=Path("/tmp/ragctl-bench-latency"))
+    parser.add_argument("--probe", nargs=3, metavar=("STORE", "PATH", "SPAWNED"), help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.probe:
+        print(json.dumps(probe(args.probe[0], args.qa, args.probe[1], float(args.probe[2]))))
+        return
 
-    from ragctl.components import create
     from ragctl.components.vector_stores import open_collection
-    from ragctl.config.model import EmbeddingConfig, RetrievalConfig, VectorStoreConfig
+    from ragctl.config.model import VectorStoreConfig
     from ragctl.env import apply_offline_defaults
-    from ragctl.retrieval import Retriever
+    from ragctl.retrieval.index import find, marker
 
     apply_offline_defaults()
     source = open_collection(VectorStoreConfig(path=args.source_dir, collection=args.collection))
-    collection = build(source, args.work / f"chroma-{args.chunks}", args.chunks)
-    questions = [json.loads(line)["question"] for line in args.qa.read_text().splitlines() if line.strip()]
-    embed = create("embedding", EmbeddingConfig())
-    results: dict[str, Any] = {"chunks": collection.count(), "questions": len(questions)}
-    for mode, title_filter in (("dense", "off"), ("hybrid", "off"), ("hybrid", "restrict")):
+    results: dict[str, Any] = {}
+    for chunks in args.chunks:
+        store_dir = args.work / f"chroma-{chunks}"
+        collection = build(source, store_dir, chunks)
+        store = VectorStoreConfig(path=str(store_dir), collection="latency")
+        digest = f"bench-{collection.count()}"
         started = time.perf_counter()
-        retriever = Retriever(RetrievalConfig(top_k=5, mode=mode, title_filter=title_filter), embed, collection)
-        load = time.perf_counter() - started
-        for question in questions[:20]:  # warm up
-            retriever.search(question)
-        totals, embeds = [], []
-        for question in questions:
-            started = time.perf_counter()
-            embed.get_query_embedding(question)
-            embeds.append(time.perf_counter() - started)
-            started = time.perf_counter()
-            retriever.search(question)
-            totals.append(time.perf_counter() - started)
-        ms = np.array(totals) * 1000
-        results[f"{mode}, title_filter {title_filter}"] = {
-            "load_s": round(load, 2),
-            "p50_ms": round(float(np.percentile(ms, 50)), 1),
-            "p95_ms": round(float(np.percentile(ms, 95)), 1),
-            "embed_p50_ms": round(statistics.median(embeds) * 1000, 1),
-        }
-        print(mode, title_filter, json.dumps(results[f"{mode}, title_filter {title_filter}"]), flush=True)
+        if not find.usable(find.folder(store, digest), digest, collection.count()):
+            find.save_for(collection, store, digest)
+            marker.mark(collection, digest)
+        row: dict[str, Any] = {"chunks": collection.count(), "index_build_s": round(time.perf_counter() - started, 1)}
+        del collection
+        for path in PATHS:
+            spawned = time.time()
+            command = [sys.executable, __file__, args.source_dir, args.collection, str(args.qa), "--probe"]
+            done = subprocess.run(
+                [*command, str(store_dir), path, repr(spawned)],
+                capture_output=True,
+                text=True,
+                env={**os.environ, "TOKENIZERS_PARALLELISM": "false"},
+            )
+            if done.returncode:
+                raise SystemExit(done.stderr[-3000:])
+            row[path] = json.loads(done.stdout.strip().splitlines()[-1])
+            shown = {k: v for k, v in row[path].items() if not isinstance(v, dict)}
+            print(chunks, path, json.dumps(shown), file=sys.stderr, flush=True)
+        for mode in MODES:
+            pairs = zip(row[PATHS[0]][mode]["top5"], row[PATHS[1]][mode]["top5"])
+            row[f"same top 5, {mode}"] = statistics.fmean(a == b for a, b in pairs)
+        results[str(chunks)] = row
     out = Path(__file__).parent / "results" / "retrieval-latency.json"
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(results, indent=2))
+    print(table(results))
+
+
+def table(results: dict[str, Any]) -> str:
+    lines = [
+        "| chunks | chain | first retrieval (s) | index load (s) | memory added, anon / mapped (MB) | "
+        + " | ".join(f"{m} p50 / p95 (ms)" for m in MODES)
+        + " |",
+        "|" + "---|" * (5 + len(MODES)),
+    ]
+    for row in results.values():
+        for path in PATHS:
+            got = row[path]
+            lines.append(
+                f"| {row['chunks']:,} | {path} | {got['first_retrieval_s']} | {got['index_load_s']} | "
+                f"{got['anon_mb']:,.0f} / {got['file_mb']:,.0f} | "
+                + " | ".join(f"{got[m]['p50_ms']} / {got[m]['p95_ms']}" for m in MODES)
+                + " |"
+            )
+    lines.append("")
+    for row in results.values():
+        same = ", ".join(f"{m} {row[f'same top 5, {m}']:.3f}" for m in MODES)
+        lines.append(f"- {row['chunks']:,} chunks: index built in {row['index_build_s']} s; same top 5: {same}")
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

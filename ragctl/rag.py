@@ -49,7 +49,8 @@ class RagEngine:
         with ThreadPoolExecutor(1, thread_name_prefix="ragctl-llm-load") as pool:
             loading = pool.submit(load_llm)
             embed = create("embedding", EmbeddingConfig.model_validate(chain_config["embedding"]))
-            collection = open_collection(with_overrides(chain_config["vector_store"]))
+            store = with_overrides(chain_config["vector_store"])
+            collection = open_collection(store)
             llm = loading.result()
         template = PromptTemplate(
             PromptConfig.model_validate(chain_config["prompt"]).template,
@@ -57,7 +58,7 @@ class RagEngine:
         )
         self.retrieval = RetrievalConfig.model_validate(chain_config["retrieval"])
         self.top_k = self.retrieval.top_k
-        self.retriever = Retriever(self.retrieval, embed, collection, llm)
+        self.retriever = Retriever(self.retrieval, embed, collection, llm, store)
         self.synthesizer = get_response_synthesizer(
             llm=llm,
             text_qa_template=template,

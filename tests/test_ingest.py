@@ -83,11 +83,21 @@ def test_odd_names_ingest_and_a_link_out_of_the_folder_is_refused(corpus: Path, 
     }
 
 
+def search_index(state: Path, collection: str = "test-docs") -> tuple[str, list[str]]:
+    """The digest the collection's search index is marked at, and the index folders beside the store."""
+    import chromadb
+
+    marked = chromadb.PersistentClient(str(state / "chroma")).get_collection(collection).metadata.get("ragctl.index")
+    return marked, sorted(p.name for p in (state / "chroma" / "ragctl-index" / collection).iterdir())
+
+
 @pytest.mark.e2e
 def test_changed_deleted_and_added_files_are_reported(corpus: Path) -> None:
     code, first = ingest()
     assert code == 0 and statuses(first) == {"normans.pdf": "added", "normans_crusades_and_arts.txt": "added"}
     assert first["summary"]["files"] == {"added": 2, "changed": 0, "deleted": 0, "unchanged": 0, "failed": 0}
+    digest = first["manifest_digest"]
+    assert search_index(corpus.parent / "state") == (digest, [digest]) and first["index_seconds"] > 0
     text = corpus / "normans_crusades_and_arts.txt"
     text.write_text(text.read_text() + "\nThe Normans also built many castles in Wales.\n")
     (corpus / "normans.pdf").unlink()
@@ -105,6 +115,8 @@ def test_changed_deleted_and_added_files_are_reported(corpus: Path) -> None:
     assert summary["chunks"]["added"] == written["normans_crusades_and_arts.txt"] + written["notes.md"]
     assert summary["chunks"]["total"] == second["chunks_total"] == summary["chunks"]["added"]
     assert len(set(chunk_ids(corpus.parent / "state"))) == second["chunks_total"]
+    digest = second["manifest_digest"]
+    assert search_index(corpus.parent / "state") == (digest, [digest]), "the index follows; the old one is gone"
     import mlflow
 
     mlflow.set_tracking_uri(f"sqlite:///{corpus.parent}/state/mlflow.db")
@@ -145,6 +157,13 @@ def test_nothing_changed_reads_the_manifest_not_the_files(corpus: Path, project:
     _, reaper = ingest()
     assert reaper["run_id"] and not reaper["up_to_date"]
     assert ingest()[1]["up_to_date"]
+    # So does a search index that is not of this content (a crash between the last write and the index).
+    from ragctl.retrieval.index import marker
+
+    marker.unmark(chromadb.PersistentClient(str(project / "state" / "chroma")).get_collection("test-docs"))
+    _, indexer = ingest()
+    assert indexer["run_id"] and indexer["summary"]["chunks"]["added"] == 0
+    assert search_index(project / "state")[0] == indexer["manifest_digest"] and ingest()[1]["up_to_date"]
     (corpus / "normans_crusades_and_arts.txt").write_text("Rollo was a Viking leader. " * 20)
     _, changed = ingest()
     assert changed["run_id"] and not changed["up_to_date"]
@@ -318,6 +337,7 @@ def test_kill_9_mid_ingest_then_rerun_equals_one_clean_ingest(corpus: Path, proj
     ids = chunk_ids(state)
     assert len(ids) == len(set(ids)) == resumed["chunks_total"] == clean["chunks_total"]
     assert sorted(ids) == sorted(chunk_ids(project / "clean")), "same chunks, no orphans of deleted files"
+    assert search_index(state) == search_index(project / "clean"), "and the same search index"
 
 
 @pytest.mark.e2e

@@ -276,6 +276,51 @@ def test_page_unit_retrieves_the_best_distinct_pages(collection, embed) -> None:
     assert pages == list(dict.fromkeys(chunks))[:5]  # the pages in the order of their best chunks
 
 
+def _same(hits):  # type: ignore[no-untyped-def]
+    return [(n.node.id_, round(n.score, 6), n.node.get_content(), n.node.metadata) for n in hits.nodes], hits.files
+
+
+def test_the_saved_search_index_retrieves_as_one_built_in_memory(store: Path, collection, embed) -> None:  # type: ignore[no-untyped-def]
+    """The index ingest saved (memory-mapped here) and one built from the collection at load give the same
+    hits, texts and scores for every sample question, in every mode that uses it."""
+    import numpy as np
+
+    from ragctl.config.model import VectorStoreConfig
+    from ragctl.retrieval import Retriever
+
+    where = VectorStoreConfig(path=str(store), collection="retrieval")
+    questions = [json.loads(line)["question"] for line in (SAMPLE / "qa.jsonl").read_text().splitlines() if line]
+    for settings in ({"mode": "dense", "title_filter": "restrict"}, {}, {"title_filter": "boost"}, {"unit": "page"}):
+        config = RetrievalConfig(top_k=5, **settings)
+        saved, built = Retriever(config, embed, collection, store=where), Retriever(config, embed, collection)
+        assert (saved.index_source, built.index_source) == ("saved", "built")
+        assert isinstance(saved._index.vectors, np.memmap)  # read from disk as needed, not held
+        for question in questions:
+            assert _same(saved.search(question)) == _same(built.search(question)), (settings, question)
+
+
+def test_a_chain_without_a_current_search_index_says_so_and_still_answers(  # type: ignore[no-untyped-def]
+    store: Path, embed, tmp_path: Path, caplog
+) -> None:
+    from ragctl.components.vector_stores import open_collection
+    from ragctl.config.model import VectorStoreConfig
+    from ragctl.retrieval import Retriever
+    from ragctl.retrieval.index import marker
+
+    shutil.copytree(store, tmp_path / "chroma")  # a copy: the module's store stays as ingest left it
+    where = VectorStoreConfig(path=str(tmp_path / "chroma"), collection="retrieval")
+    copy = open_collection(where)
+    question = "What is a reduction in computational complexity theory?"
+    expected = _same(Retriever(RetrievalConfig(), embed, copy, store=where).search(question))
+    shutil.rmtree(tmp_path / "chroma" / "ragctl-index")  # deleted behind ragctl's back
+    retriever = Retriever(RetrievalConfig(), embed, copy, store=where)
+    assert retriever.index_source == "built" and "is not at" in retriever.index_note
+    assert "building it in memory" in caplog.text and _same(retriever.search(question)) == expected
+    marker.unmark(copy)  # as ingest leaves it when it stops between its first write and the new index
+    retriever = Retriever(RetrievalConfig(), embed, copy, store=where)
+    assert "no current search index" in retriever.index_note and _same(retriever.search(question)) == expected
+
+
 TABLES = "chunking: {sections: true, tables: true}\n"
 
 

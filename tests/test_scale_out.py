@@ -137,7 +137,11 @@ def test_the_team_lifecycle_on_real_servers(
     client = mlflow.MlflowClient(tracking)
     assert client.get_model_version_by_alias("ragctl-demo-chain", "champion").version in (1, "1")
     assert chromadb.HttpClient(host="127.0.0.1", port=chroma_port).get_collection("ragctl").count() > 50
+    # The served chain has its own empty cache: it downloads the collection's search index from the run
+    # of the ingest that built it, instead of reading the whole collection.
+    cache = tmp_path / "serve-cache"
     env = {"MLFLOW_TRACKING_URI": tracking, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
+    env["RAGCTL_CACHE_DIR"] = str(cache)
     serve = [
         str(BIN / "mlflow"),
         "models",
@@ -154,6 +158,9 @@ def test_the_team_lifecycle_on_real_servers(
         )
         (prediction,) = json.loads(urllib.request.urlopen(request, timeout=120).read())["predictions"]
         assert prediction["sources"] and isinstance(prediction["answer"], str)
+    metadata = chromadb.HttpClient(host="127.0.0.1", port=chroma_port).get_collection("ragctl").metadata
+    assert metadata["ragctl.index_uri"].startswith("runs:/") and metadata["ragctl.index"]
+    assert (cache / "index" / metadata["ragctl.index"] / "index.json").exists()
     _review_in_mlflows_own_page(ragctl, tracking)
     dump = subprocess.run([_postgres_bin("pg_dump") or "pg_dump", postgres_url], capture_output=True, text=True)
     assert dump.returncode == 0 and "trace_info" in dump.stdout, dump.stderr

@@ -1,26 +1,49 @@
-"""BM25 over the chunks (bm25s: sparse matrices, English stop words and Snowball stemming)."""
+"""BM25 over the chunks (bm25s: sparse matrices, English stop words and Snowball stemming), built once and
+saved with the search index; loaded memory-mapped."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 
 class KeywordIndex:
-    def __init__(self, texts: list[str]) -> None:
+    def __init__(self, texts: list[str] | None = None, bm25: Any = None, size: int = 0) -> None:
         import bm25s
         import Stemmer
 
         self._stemmer = Stemmer.Stemmer("english")
-        self._bm25 = bm25s.BM25()
-        self._size = len(texts)
-        tokens = bm25s.tokenize(texts, stopwords="en", stemmer=self._stemmer, show_progress=False)
-        self._bm25.index(tokens, show_progress=False)
+        if bm25 is None and texts:
+            bm25 = bm25s.BM25()
+            tokens = bm25s.tokenize(texts, stopwords="en", stemmer=self._stemmer, show_progress=False)
+            bm25.index(tokens, show_progress=False)
+            size = len(texts)
+        self._bm25, self._size = bm25, size  # no bm25 for an empty collection
+
+    def __len__(self) -> int:
+        return self._size
+
+    def save(self, folder: Path) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        if self._bm25 is not None:
+            self._bm25.save(str(folder), show_progress=False)
+
+    @classmethod
+    def load(cls, folder: Path, size: int) -> KeywordIndex:
+        """The index `save` wrote, its score matrix memory-mapped (only the vocabulary is read into memory)."""
+        import bm25s
+
+        if not size:
+            return cls()
+        return cls(bm25=bm25s.BM25.load(str(folder), mmap=True, show_progress=False), size=size)
 
     def search(self, query: str, k: int, mask: Any = None) -> list[tuple[int, float]]:
         """(position in the corpus, score) of the best k chunks with a positive score; `mask` (0/1 per chunk)
         keeps only some chunks."""
         import bm25s
 
+        if self._bm25 is None:
+            return []
         tokens = bm25s.tokenize(query, stopwords="en", stemmer=self._stemmer, show_progress=False)
         if not tokens.vocab:  # nothing but stop words
             return []

@@ -26,11 +26,14 @@ def named(text: str) -> set[str]:
 
 
 class PartIndex:
-    """The pages under each part, as positions of their chunks in the corpus."""
+    """The pages under each part, as positions of their chunks in the corpus (`under`: part -> positions)."""
 
-    def __init__(self, metadatas: Iterable[dict[str, Any]]) -> None:
+    def __init__(self, metadatas: Iterable[dict[str, Any]] = (), under: dict[str, Any] | None = None) -> None:
         import numpy as np
 
+        if under is not None:  # as the search index saved it
+            self.under = under
+            return
         from ragctl.retrieval.pages import page_of
 
         pages: dict[tuple[str, Any], list[int]] = {}
@@ -40,16 +43,16 @@ class PartIndex:
             pages.setdefault(page, []).append(position)
             headings = f"{metadata.get('section') or ''} | {metadata.get('headings') or ''}"
             parts_of_page.setdefault(page, set()).update(named(headings))
-        under: dict[str, list[int]] = {}
+        gathered: dict[str, list[int]] = {}
         for page, parts in parts_of_page.items():
             for part in parts:
-                under.setdefault(part, []).extend(pages[page])
-        self._under = {part: np.asarray(sorted(positions)) for part, positions in under.items()}
+                gathered.setdefault(part, []).extend(pages[page])
+        self.under = {part: np.asarray(sorted(positions), dtype=np.int64) for part, positions in gathered.items()}
 
     def __bool__(self) -> bool:
-        return bool(self._under)
+        return bool(self.under)
 
     def positions(self, question: str) -> dict[str, Any]:
         """part -> the chunk positions of the pages under it, for each part the question names that the
         collection has."""
-        return {part: self._under[part] for part in sorted(named(question)) if part in self._under}
+        return {part: self.under[part] for part in sorted(named(question)) if part in self.under}

@@ -5,9 +5,11 @@ With retrieval.unit page, the top k are the best k pages (retrieval/pages.py); w
 question that names the balance sheet or Note 7 searches the pages under those headings (retrieval/parts.py).
 The best dense similarity is kept as the evidence the chain abstains on (retrieval.min_score).
 
-Within named documents the dense search is exact, over the chunk vectors held in memory: Chroma's
-metadata-filtered search costs ~65 ms at 50,000 chunks here, a matrix product over the documents' rows
-well under 1 ms (bench/README.md)."""
+Everything beyond Chroma's own vector search comes from the collection's search index (retrieval/index/),
+saved by ingest and memory-mapped here. Within named documents the dense search is exact, a matrix product
+over those documents' rows of the index's mapped vectors (only those rows are read): Chroma's filtered
+search (by metadata or by ids) costs 20-65 ms here and is approximate, a matrix product well under 1 ms
+(bench/README.md)."""
 
 from __future__ import annotations
 
@@ -16,7 +18,14 @@ from typing import Any
 
 from ragctl.config.model import RetrievalConfig
 
-Found = dict[str, tuple[str, dict[str, Any]]]  # chunk id -> (text, metadata) of every candidate seen
+
+@dataclass
+class Found:
+    """The candidates of one search: what Chroma returned of them, and where the index found the others
+    (their text is read from Chroma only if they are kept)."""
+
+    read: dict[str, tuple[str, dict[str, Any]]] = field(default_factory=dict)  # id -> (text, metadata)
+    positions: dict[str, int] = field(default_factory=dict)  # id -> corpus position
 
 
 @dataclass
@@ -28,9 +37,13 @@ class Hits:
 
 
 class Retriever:
-    def __init__(self, config: RetrievalConfig, embed_model: Any, collection: Any, llm: Any = None) -> None:
-        from ragctl.retrieval import corpus
-        from ragctl.retrieval.keyword import KeywordIndex
+    def __init__(
+        self, config: RetrievalConfig, embed_model: Any, collection: Any, llm: Any = None, store: Any = None
+    ) -> None:
+        """`store` (the vector_store settings) says where the collection's saved search index is; without
+        it, or when it is not current, the index is built in memory (retrieval/index/find.py)."""
+        from ragctl.retrieval.index.find import for_collection
+        from ragctl.retrieval.index.model import SearchIndex
         from ragctl.retrieval.parts import PartIndex
         from ragctl.retrieval.titles import TitleMatcher
 
@@ -39,12 +52,15 @@ class Retriever:
         self._collection = collection
         by_title = config.title_filter != "off"
         by_part = config.part_filter != "off"
-        needs_corpus = config.mode == "hybrid" or by_title or by_part
-        self._corpus = corpus.load(collection, vectors=by_title or by_part) if needs_corpus else corpus.Corpus()
-        self._rows = self._corpus.rows_by_file() if by_title else {}
-        self._keyword = KeywordIndex(self._corpus.texts) if config.mode == "hybrid" and self._corpus.ids else None
-        self._titles = TitleMatcher(self._corpus.titles()) if by_title else None
-        self._parts = PartIndex(self._corpus.metadatas) if by_part else None
+        self.index_source, self.index_note = "", ""
+        self._index: SearchIndex | None = None
+        if config.mode == "hybrid" or by_title or by_part:
+            found = for_collection(collection, store)
+            self._index, self.index_source, self.index_note = found.index, found.source, found.note
+        index = self._index
+        self._keyword = index.keyword if config.mode == "hybrid" and index is not None and len(index) else None
+        self._titles = TitleMatcher(index.titles) if by_title and index is not None else None
+        self._parts = PartIndex(under=index.parts) if by_part and index is not None else None
         self._reranker = None
         if config.rerank:
             from ragctl.retrieval import rerank
@@ -63,7 +79,7 @@ class Retriever:
         width = max(config.candidates, config.top_k) if wide else config.top_k
         if config.rerank:
             width = max(width, config.rerank.candidates)
-        found: Found = {}
+        found = Found()
         scope = self._rows_of(files) if files and config.title_filter == "restrict" else None
         if scope is not None:
             dense, similarity = self._exact(vector, width, scope, found)
@@ -91,10 +107,11 @@ class Retriever:
         if config.unit == "page":
             from ragctl.retrieval.pages import best_pages
 
-            ranked = best_pages(ranked, lambda chunk_id: found[chunk_id][1])
+            ranked = best_pages(ranked, lambda chunk_id: self._metadata(chunk_id, found))
         if self._reranker:
             ranked = self._rerank(question, ranked, found)
-        nodes = [self._node(chunk_id, score, *found[chunk_id]) for chunk_id, score in ranked[: config.top_k]]
+        self._fill(ranked[: config.top_k], found)
+        nodes = [self._node(chunk_id, score, *found.read[chunk_id]) for chunk_id, score in ranked[: config.top_k]]
         best = max((similarity[i] for i in dense), default=None)
         return Hits(nodes, best, files, sorted(parts) if within_parts else [])
 
@@ -117,17 +134,33 @@ class Retriever:
 
         assert self._reranker is not None
         pool = [chunk_id for chunk_id, _ in ranked[: self._reranker.config.candidates]]
+        self._fill([(chunk_id, 0.0) for chunk_id in pool], found)
         with tracing.span("rerank", "RERANKER", {"query": question, "candidates": len(pool)}) as span:
-            scores = self._reranker.scores(question, [embedded_text(*found[chunk_id]) for chunk_id in pool])
+            scores = self._reranker.scores(question, [embedded_text(*found.read[chunk_id]) for chunk_id in pool])
             reranked = sorted(zip(pool, scores), key=lambda pair: -pair[1])
             span.set_outputs([{"id": chunk_id, "score": score} for chunk_id, score in reranked[: self.config.top_k]])
         return reranked
 
     def _rows_of(self, files: list[str]) -> Any:
         """The corpus positions of the named documents' chunks."""
-        import numpy as np
+        assert self._index is not None
+        return self._index.rows(files)
 
-        return np.concatenate([np.arange(self._rows[f].start, self._rows[f].stop) for f in files])
+    def _metadata(self, chunk_id: str, found: Found) -> dict[str, Any]:
+        """A candidate's metadata: as Chroma returned it, or its file and page from the index."""
+        if chunk_id in found.read:
+            return found.read[chunk_id][1]
+        assert self._index is not None
+        file, page = self._index.page_of(found.positions[chunk_id])
+        return {"file": file, "page": page}
+
+    def _fill(self, ranked: list[tuple[str, float]], found: Found) -> None:
+        """Text and metadata, from Chroma, of the candidates only the index has seen (one read for all)."""
+        missing = [chunk_id for chunk_id, _ in ranked if chunk_id not in found.read]
+        if missing:
+            got = self._collection.get(ids=missing, include=["documents", "metadatas"])
+            for chunk_id, document, metadata in zip(got["ids"], got["documents"] or [], got["metadatas"] or []):
+                found.read[chunk_id] = (document or "", dict(metadata or {}))
 
     def _dense(self, vector: list[float], width: int, found: Found) -> tuple[list[str], dict[str, float]]:
         """Chroma's approximate nearest neighbours over the whole collection."""
@@ -136,7 +169,7 @@ class Retriever:
         )
         ids = got["ids"][0]
         for chunk_id, document, metadata in zip(ids, got["documents"][0], got["metadatas"][0]):
-            found[chunk_id] = (document or "", dict(metadata or {}))
+            found.read[chunk_id] = (document or "", dict(metadata or {}))
         return ids, {i: 1.0 - float(d) for i, d in zip(ids, got["distances"][0])}  # cosine space
 
     def _exact(
@@ -145,32 +178,33 @@ class Retriever:
         """Exact cosine search among the chunks at the given corpus positions (those of the named documents)."""
         import numpy as np
 
+        assert self._index is not None
         query = np.asarray(vector, dtype=np.float32)
         query /= max(float(np.linalg.norm(query)), 1e-12)
-        scores = self._corpus.vectors[positions] @ query
+        scores = self._index.vectors[positions] @ query  # reads only these rows of the mapped vectors
         best = np.argsort(-scores)[:width] if len(scores) <= width else np.argpartition(-scores, width)[:width]
         best = best[np.argsort(-scores[best])]
         ids = []
         for index in best:
-            position = int(positions[index])
-            ids.append(self._corpus.ids[position])
-            found.setdefault(ids[-1], (self._corpus.documents[position], self._corpus.metadatas[position]))
+            ids.append(self._seen(int(positions[index]), found))
         return ids, {i: float(scores[b]) for i, b in zip(ids, best)}
 
+    def _seen(self, position: int, found: Found) -> str:
+        """The id of the chunk at `position`, noted as a candidate whose text is read later if it is kept."""
+        assert self._index is not None
+        chunk_id = self._index.id(position)
+        found.positions[chunk_id] = position
+        return chunk_id
+
     def _bm25(self, question: str, width: int, positions: Any, found: Found) -> list[str]:
-        assert self._keyword is not None
+        assert self._keyword is not None and self._index is not None
         mask = None
         if positions is not None:
             import numpy as np
 
-            mask = np.zeros(len(self._corpus.ids), dtype=np.float32)
+            mask = np.zeros(len(self._index), dtype=np.float32)
             mask[positions] = 1.0
-        ids = []
-        for position, _score in self._keyword.search(question, width, mask):
-            chunk_id = self._corpus.ids[position]
-            found.setdefault(chunk_id, (self._corpus.documents[position], self._corpus.metadatas[position]))
-            ids.append(chunk_id)
-        return ids
+        return [self._seen(position, found) for position, _score in self._keyword.search(question, width, mask)]
 
     @staticmethod
     def _node(chunk_id: str, score: float, document: str, metadata: dict[str, Any]) -> Any:

@@ -29,7 +29,8 @@ def ingest_report(result: Any) -> None:
             f"{result.chunks_total} chunks now"
             if result.dry_run
             else f"+{chunks['added']} -{chunks['deleted']} chunks, {chunks['total']} in the collection; "
-            f"{result.summary['pages']} pages in {result.seconds:.1f} s"
+            f"{result.summary['pages']} pages in {result.seconds:.1f} s "
+            f"(search index {result.index_seconds:.1f} s)"
         ),
         highlight=False,
     )

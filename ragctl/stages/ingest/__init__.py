@@ -48,8 +48,11 @@ def run(session: Session, dry_run: bool = False, rebuild: bool = False, wait: fl
 
 
 def _nothing_to_do(store: Store, plan: Plan) -> bool:
-    """Every file as the manifest has it, and the last ingest run ended."""
-    return plan.idle() and not store.manifest.meta.get("run_open")
+    """Every file as the manifest has it, the last ingest run ended, and the search index is of this content."""
+    from ragctl.stages.ingest.search_index import is_current
+
+    idle = plan.idle() and not store.manifest.meta.get("run_open")
+    return idle and is_current(store.collection, store.manifest.digest())
 
 
 def _up_to_date(session: Session, store: Store, plan: Plan, started: float) -> IngestResult:
@@ -73,6 +76,7 @@ def _tags(session: Session) -> dict[str, str]:
 
 def _run(session: Session, store: Store, plan: Plan, keys: Keys, renew: Any, started: float) -> IngestResult:
     from ragctl.records import runs
+    from ragctl.stages.ingest import search_index
     from ragctl.stages.ingest.log import log_run
 
     reaped = runs.reap(session, "ingest", _tags(session), held=True)
@@ -82,17 +86,21 @@ def _run(session: Session, store: Store, plan: Plan, keys: Keys, renew: Any, sta
         # The run that last changed the collection, open until it ends: a run that never ended (killed,
         # or its tracking server gone) keeps the next ingest off the fast path, so that one reaps it.
         store.manifest.set_meta(run_id=active.info.run_id, run_open=True)
+        search_index.clear(store.collection)
         reports = _delete(store, plan)
         reports += unchanged(plan)
         reports += _ingest(session, store, plan, keys, renew)
+        digest = store.manifest.digest()
+        index_seconds = search_index.rebuild(session, store.collection, digest, active.info.run_id)
         result = IngestResult(
             active.info.run_id,
             active.info.experiment_id,
             session.store.collection,
             files=sorted(reports, key=lambda r: r.file),
             chunks_total=store.collection.count(),
-            manifest_digest=store.manifest.digest(),
+            manifest_digest=digest,
             reaped_runs=reaped,
+            index_seconds=index_seconds,
         )
         result.seconds = time.perf_counter() - started
         result.summary = summarize(result.files, result.chunks_total, result.seconds)

@@ -21,7 +21,7 @@ def log_run(result: IngestResult, config: RagctlConfig) -> None:
     summary = result.summary
     metrics = {f"files_{status}": n for status, n in summary["files"].items()}
     metrics.update({f"chunks_{kind}": n for kind, n in summary["chunks"].items()})
-    metrics.update(pages=summary["pages"], seconds=summary["seconds"])
+    metrics.update(pages=summary["pages"], seconds=summary["seconds"], index_seconds=result.index_seconds)
     if summary["seconds"]:
         metrics["chunks_per_second"] = summary["chunks"]["added"] / summary["seconds"]
     mlflow.log_metrics(metrics)

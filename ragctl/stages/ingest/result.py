@@ -37,6 +37,7 @@ class IngestResult:
     reaped_runs: list[str] = field(default_factory=list)
     up_to_date: bool = False  # nothing to do: no run was made
     last_run_id: str | None = None  # when up to date: the ingest run that last changed the collection
+    index_seconds: float = 0.0  # building and saving the search index (retrieval/index/)
 
     @property
     def failed(self) -> list[FileReport]:

@@ -1,0 +1,45 @@
+"""The index a retriever searches with; the same object whether built in memory or memory-mapped from disk."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class SearchIndex:
+    ids: Any  # bytes array: position -> chunk id (utf-8)
+    files: list[str]  # the files, in corpus order
+    starts: Any  # int64, len(files) + 1: file i's chunks are the rows starts[i]:starts[i + 1]
+    titles: dict[str, str]  # file -> title ("" without chunking.context)
+    pages: Any  # int32 per position: the chunk's page, or -1 for a file without pages
+    vectors: Any  # float32 rows of unit length, one per position
+    keyword: Any  # KeywordIndex
+    parts: dict[str, Any] = field(default_factory=dict)  # part -> the positions of the pages under it
+    digest: str = ""  # the collection content it was built from ("" when built in memory for one load)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def id(self, position: int) -> str:
+        return bytes(self.ids[position]).decode()
+
+    def rows(self, files: list[str]) -> Any:
+        """The positions of the given files' chunks."""
+        import numpy as np
+
+        index = {f: i for i, f in enumerate(self.files)}
+        return np.concatenate(
+            [np.arange(self.starts[index[f]], self.starts[index[f] + 1]) for f in files if f in index]
+            or [np.zeros(0, dtype=np.int64)]
+        )
+
+    def file_of(self, position: int) -> str:
+        import numpy as np
+
+        return self.files[int(np.searchsorted(self.starts, position, side="right")) - 1]
+
+    def page_of(self, position: int) -> tuple[str, Any]:
+        """(file, page) as retrieval/pages.py's page_of gives it from a chunk's metadata."""
+        page = int(self.pages[position])
+        return self.file_of(position), (None if page < 0 else page)

@@ -1,0 +1,40 @@
+"""The collection's search index (retrieval/index/), rebuilt at the end of every ingest that changed the
+collection, so a chain reads it instead of the whole collection. The marker is cleared before the first
+write and set only once the new index is saved: a crash in between leaves a collection whose chains build
+the index in memory (and say so), and whose next ingest rebuilds it."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from ragctl.session import Session
+
+
+def is_current(collection: Any, digest: str) -> bool:
+    from ragctl.retrieval.index import marker
+
+    return marker.marked(collection)[0] == digest
+
+
+def clear(collection: Any) -> None:
+    from ragctl.retrieval.index import marker
+
+    marker.unmark(collection)
+
+
+def rebuild(session: Session, collection: Any, digest: str, run_id: str) -> float:
+    """Build and save the index of the collection as it is now; the seconds it took."""
+    from ragctl.retrieval.index import find, marker
+
+    started = time.perf_counter()
+    with session.reporter.task("Indexing for search", total=None):
+        _, place = find.save_for(collection, session.store, digest)
+        uri = ""
+        if session.store.mode != "persistent":  # a server's readers are elsewhere: they download it
+            import mlflow
+
+            mlflow.log_artifacts(str(place), "search-index", run_id=run_id)
+            uri = f"runs:/{run_id}/search-index"
+        marker.mark(collection, digest, uri)
+    return time.perf_counter() - started
