@@ -44,9 +44,11 @@ class KeywordIndex:
 
         if self._bm25 is None:
             return []
-        tokens = bm25s.tokenize(query, stopwords="en", stemmer=self._stemmer, show_progress=False)
-        if not tokens.vocab:  # nothing but stop words
+        tokens = bm25s.tokenize(query, stopwords="en", stemmer=self._stemmer, show_progress=False, return_ids=False)
+        known = [token for token in tokens[0] if token in self._bm25.vocab_dict]
+        if not known:  # nothing but stop words and words no chunk has
             return []
-        k = min(k, self._size)
-        positions, scores = self._bm25.retrieve(tokens, k=k, weight_mask=mask, show_progress=False, n_threads=1)
-        return [(int(p), float(s)) for p, s in zip(positions[0], scores[0]) if s > 0]
+        # What bm25s' retrieve() does for one query, without the thread pool it starts on every call.
+        scores = self._bm25.get_scores(known, weight_mask=mask)
+        best, positions = bm25s.selection.topk(scores, k=min(k, self._size), backend="numpy", sorted=True)
+        return [(int(p), float(s)) for p, s in zip(positions, best) if s > 0]

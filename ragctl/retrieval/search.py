@@ -181,7 +181,11 @@ class Retriever:
         assert self._index is not None
         query = np.asarray(vector, dtype=np.float32)
         query /= max(float(np.linalg.norm(query)), 1e-12)
-        scores = self._index.vectors[positions] @ query  # reads only these rows of the mapped vectors
+        vectors = self._index.vectors
+        if len(positions) and positions[-1] - positions[0] + 1 == len(positions):  # one document: a view, no copy
+            scores = vectors[int(positions[0]) : int(positions[-1]) + 1] @ query
+        else:
+            scores = vectors[positions] @ query  # reads only these rows of the mapped vectors
         best = np.argsort(-scores)[:width] if len(scores) <= width else np.argpartition(-scores, width)[:width]
         best = best[np.argsort(-scores[best])]
         ids = []

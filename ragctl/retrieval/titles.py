@@ -50,17 +50,20 @@ class TitleMatcher:
         """`titles`: file -> title. The file name counts as part of the title."""
         from ragctl.documents.title import file_part
 
-        self._terms = {file: terms(f"{file_part(file)} {title}") for file, title in titles.items()}
-        shared = set.intersection(*self._terms.values()) if self._terms else set()
-        self._terms = {file: found - shared for file, found in self._terms.items()}  # words every title has
+        found = {file: terms(f"{file_part(file)} {title}") for file, title in titles.items()}
+        shared = set.intersection(*found.values()) if found else set()  # words every title has
+        self._files: dict[str, list[str]] = {}  # term -> the files whose titles have it
+        for file, words in found.items():
+            for word in words - shared:
+                self._files.setdefault(word, []).append(file)
 
     def files(self, question: str) -> list[str]:
         """The files whose titles share the most distinctive words with the question; [] when none shares one.
         A question's words count once each, whether a title has them apart or run together."""
         asked = {term: {term} for term in terms(question)} | joined(question)
-        overlap = {
-            file: len(set().union(*(words for term, words in asked.items() if term in found)))
-            for file, found in self._terms.items()
-        }
-        best = max(overlap.values(), default=0)
-        return sorted(f for f, n in overlap.items() if n == best) if best else []
+        words: dict[str, set[str]] = {}  # file -> the question's words its title has
+        for term, stands_for in asked.items():
+            for file in self._files.get(term, ()):
+                words.setdefault(file, set()).update(stands_for)
+        best = max(map(len, words.values()), default=0)
+        return sorted(f for f, w in words.items() if len(w) == best) if best else []
