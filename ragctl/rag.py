@@ -38,7 +38,7 @@ class RagEngine:
         from llama_index.core.response_synthesizers import ResponseMode
 
         from ragctl.components import create, factory
-        from ragctl.components.vector_stores import open_collection, with_overrides
+        from ragctl.components.vector_stores import open_collection, refuse_while_ingesting, with_overrides
         from ragctl.env import apply_offline_defaults
         from ragctl.retrieval import Retriever
 
@@ -50,6 +50,7 @@ class RagEngine:
             loading = pool.submit(load_llm)
             embed = create("embedding", EmbeddingConfig.model_validate(chain_config["embedding"]))
             store = with_overrides(chain_config["vector_store"])
+            refuse_while_ingesting(store)
             collection = open_collection(store)
             llm = loading.result()
         template = PromptTemplate(

@@ -357,6 +357,29 @@ def test_a_second_ingest_into_the_same_collection_stops_or_waits(corpus: Path, p
 
 
 @pytest.mark.e2e
+def test_a_chain_will_not_open_an_embedded_store_an_ingest_is_writing(corpus: Path, project: Path) -> None:
+    """Chroma's embedded store is one process at a time: a chain loading mid-ingest is refused (exit 5, in
+    one line), and loads once the ingest is done."""
+    from ragctl.components.vector_stores import refuse_while_ingesting
+    from ragctl.config.model import VectorStoreConfig
+
+    assert ingest()[0] == 0
+    assembled = CliRunner().invoke(app, ["assemble", "--config", "ragctl.yaml", "--json"])
+    assert assembled.exit_code == 0, assembled.output
+    model = json.loads(assembled.stdout)["model_uri"]
+    _big_corpus(corpus, project / "sample_docs", copies=3)
+    before = _chunks_written(project / "state")
+    writer = _spawn(project)
+    _wait_for(lambda: _chunks_written(project / "state") > before, writer)
+    asked = CliRunner().invoke(app, ["query", "--config", "ragctl.yaml", "-m", model, "Who was Rollo?"])
+    assert writer.poll() is None, "the ingest must still be writing for this test to mean anything"
+    assert asked.exit_code == 5, asked.output
+    assert "is writing the embedded store" in flat(asked.output) and "Traceback" not in asked.output
+    assert writer.wait(timeout=300) == 0
+    refuse_while_ingesting(VectorStoreConfig(path=str(project / "state" / "chroma"), collection="test-docs"))
+
+
+@pytest.mark.e2e
 def test_pdf_password_from_the_environment_never_reaches_mlflow(
     corpus: Path, project: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

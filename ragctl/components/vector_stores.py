@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from ragctl.config.model import VectorStoreConfig
-from ragctl.errors import DataError, ServiceError
+from ragctl.errors import BusyError, DataError, ServiceError
 
 
 def with_overrides(settings: VectorStoreConfig | dict[str, Any]) -> VectorStoreConfig:
@@ -64,3 +64,36 @@ def open_collection(
             f"collection '{config.collection}' not found in {describe(config)}",
             "run `ragctl ingest` first, or point vector_store (or RAGCTL_CHROMA_PATH) at the index",
         ) from None
+
+
+def writer_lock(config: VectorStoreConfig) -> Path:
+    """The stem of the lock an ingest holds on an embedded collection (`.lock`, and `.holder`: who)."""
+    return Path(config.path).resolve() / f"{config.collection}.ragctl"
+
+
+def refuse_while_ingesting(config: VectorStoreConfig) -> None:
+    """BusyError when an ingest is writing this embedded collection now. Chroma's embedded store is for one
+    process at a time: a second process that opens it mid-write can leave it unreadable (seen here: an HNSW
+    file holding fewer vectors than its metadata, and a crash on every open after). A server has no such
+    limit. The probe takes the ingest's lock shared for an instant and lets go at once."""
+    import fcntl
+    import json
+
+    if config.mode != "persistent" or not Path(f"{writer_lock(config)}.lock").exists():
+        return
+    with open(f"{writer_lock(config)}.lock", "rb") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            try:
+                who = json.loads(Path(f"{writer_lock(config)}.holder").read_text())
+            except (OSError, ValueError):
+                who = {}
+            raise BusyError(
+                f"an ingest into collection '{config.collection}' is writing the embedded store at {config.path} "
+                f"(pid {who.get('pid', '?')} since {who.get('since', '?')}); reading it from another process now "
+                "can corrupt it",
+                "wait for the ingest to finish, or keep a collection that changes while it serves on a Chroma "
+                "server (vector_store.mode: http)",
+            ) from None
+        fcntl.flock(fh, fcntl.LOCK_UN)

@@ -6,9 +6,9 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
+from ragctl.components.vector_stores import writer_lock
 from ragctl.config.model import VectorStoreConfig
 from ragctl.records.locks import file_lock, lease
 from ragctl.records.manifest import SUFFIX
@@ -21,7 +21,7 @@ def collection_lock(config: VectorStoreConfig, client: Any, wait: float = 0.0) -
     """Hold the collection for the duration; yields a `renew()` callable to call now and then."""
     subject = f"ingest into collection '{config.collection}'"
     if config.mode == "persistent":
-        with file_lock(Path(config.path).resolve() / f"{config.collection}.ragctl", subject, wait):
+        with file_lock(writer_lock(config), subject, wait):
             yield lambda: None
         return
     store = client.get_or_create_collection(config.collection + SUFFIX)
