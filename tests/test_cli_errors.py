@@ -49,7 +49,7 @@ def test_status_on_an_empty_project(project: Path) -> None:
     result = CliRunner().invoke(app, ["status", "--json", *STATE])
     assert result.exit_code == 0, result.output
     status = json.loads(result.stdout)
-    assert status["chunks"] is None and status["aliases"] == {}
+    assert status["chunks"] is None and status["aliases"] == {} and status["collection_state"] == "missing"
     assert set(status["last_runs"].values()) == {None}
 
 

@@ -372,8 +372,10 @@ def test_a_chain_will_not_open_an_embedded_store_an_ingest_is_writing(corpus: Pa
     writer = _spawn(project)
     _wait_for(lambda: _chunks_written(project / "state") > before, writer)
     asked = CliRunner().invoke(app, ["query", "--config", "ragctl.yaml", "-m", model, "Who was Rollo?"])
+    status = CliRunner().invoke(app, ["status", "--config", "ragctl.yaml", "--json"])
     assert writer.poll() is None, "the ingest must still be writing for this test to mean anything"
     assert asked.exit_code == 5, asked.output
+    assert status.exit_code == 0 and json.loads(status.stdout)["collection_state"] == "being ingested"
     assert "is writing the embedded store" in flat(asked.output) and "Traceback" not in asked.output
     assert writer.wait(timeout=300) == 0
     refuse_while_ingesting(VectorStoreConfig(path=str(project / "state" / "chroma"), collection="test-docs"))

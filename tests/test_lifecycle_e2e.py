@@ -365,7 +365,7 @@ def test_query_and_status(project: Path) -> None:
     assert [s.span_type for s in trace.data.spans] == ["CHAIN", "RETRIEVER", "LLM"], "ragctl query traces"
     status = ragctl("status")
     assert set(status) >= {"tracking_uri", "experiment", "model_name", "aliases", "collection", "chunks", "last_runs"}
-    assert status["aliases"] == {"champion": "1"}
+    assert status["aliases"] == {"champion": "1"} and status["collection_state"] == "search index current"
     assert all(status["last_runs"][s] for s in ("ingest", "assemble", "evaluate", "register", "promote"))
 
 

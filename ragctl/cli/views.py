@@ -54,7 +54,9 @@ def status(config: ConfigOpt = None, set_: SetOpt = None, json_: JsonOpt = False
             "experiment": result.experiment,
             "model": result.model_name,
             "aliases": ", ".join(f"{a} -> v{v}" for a, v in result.aliases.items()) or "none",
-            "collection": f"{result.collection} ({'missing' if result.chunks is None else f'{result.chunks} chunks'})",
+            "collection": f"{result.collection} ("
+            + ", ".join([*([f"{result.chunks} chunks"] if result.chunks is not None else []), result.collection_state])
+            + ")",
         },
     )
     rows = [

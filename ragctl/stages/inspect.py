@@ -44,18 +44,28 @@ class Status:
     collection: str
     chunks: int | None
     last_runs: dict[str, dict[str, Any] | None]
+    collection_state: str = ""  # missing | being ingested | search index current | search index stale
 
 
 def status(session: Session) -> Status:
-    from ragctl.components.vector_stores import open_collection
-    from ragctl.errors import DataError
+    from ragctl.components.vector_stores import open_collection, refuse_while_ingesting
+    from ragctl.errors import BusyError, DataError
+    from ragctl.records.manifest import read
+    from ragctl.retrieval.index import marker
 
     config = session.config
     aliases = models.aliases(session, config.registry.model_name)
+    chunks: int | None = None
     try:
-        chunks: int | None = open_collection(session.store, client=session.chroma).count()
+        refuse_while_ingesting(session.store)  # an embedded store mid-ingest is not opened, only reported
+        collection = open_collection(session.store, client=session.chroma)
+        chunks = collection.count()
+        current = marker.marked(collection)[0] == read(session.chroma, session.store).digest()
+        state = "search index current" if current else "search index stale: the next ingest rebuilds it"
     except DataError:
-        chunks = None
+        state = "missing"
+    except BusyError:
+        state = "being ingested"
     last = {}
     for stage in STAGES:
         found = runs.latest(session, stage)
@@ -72,4 +82,5 @@ def status(session: Session) -> Status:
         session.store.collection,
         chunks,
         last,
+        state,
     )
