@@ -24,7 +24,14 @@ from ragctl.config.model.evaluation import (
     JudgeMetric,
     RegressionConfig,
 )
-from ragctl.config.model.ingestion import ChunkingConfig, Format, IngestionConfig, PdfConfig, PdfLimitsConfig
+from ragctl.config.model.ingestion import (
+    ChunkingConfig,
+    Format,
+    IngestionConfig,
+    PdfConfig,
+    PdfLimitsConfig,
+    RayConfig,
+)
 
 __all__ = [
     "DEFAULT_PROMPT",
@@ -44,6 +51,7 @@ __all__ = [
     "ProjectConfig",
     "PromptConfig",
     "RagctlConfig",
+    "RayConfig",
     "RegistryConfig",
     "RegressionConfig",
     "RerankConfig",

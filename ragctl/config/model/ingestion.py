@@ -40,6 +40,18 @@ class PdfConfig(Section):
     engine: Literal["pypdf", "pdfium"] = "pypdf"
 
 
+class RayConfig(Section):
+    """ingestion.executor: ray (`pip install 'ragctl[ray]'`): files are read and chunked by Ray tasks and
+    embedded by Ray actors (the model loaded once per actor); this process writes and keeps the manifest."""
+
+    # The cluster: "auto" (RAY_ADDRESS, else the cluster `ray start` runs on this machine), an address
+    # ("10.0.0.5:6379", "ray://head:10001"), or "local" (start a Ray instance inside this process).
+    address: str = "auto"
+    embed_actors: int = Field(default=1, ge=1)  # actors that embed, each with its own copy of the model
+    embed_cpus: float = Field(default=1.0, gt=0)  # CPUs Ray reserves per embedding actor
+    retries: int = Field(default=3, ge=0)  # times Ray reruns a file whose worker died (then: outcome corrupt)
+
+
 class IngestionConfig(Section):
     paths: list[str] = Field(default_factory=lambda: ["sample_docs"], min_length=1)
     formats: list[Format] = Field(default_factory=_all_formats, min_length=1)
@@ -52,6 +64,10 @@ class IngestionConfig(Section):
     timeout: float = Field(default=300.0, gt=0)
     # Worker processes that read and chunk while the main process embeds; None: half the CPUs, at least 1.
     workers: int | None = Field(default=None, ge=1)
+    # Where that work runs: worker processes on this machine, or a Ray cluster (ingestion.ray). Either way
+    # the same files give the same chunks, manifest and outcomes.
+    executor: Literal["local", "ray"] = "local"
+    ray: RayConfig = Field(default_factory=RayConfig)
     # A symbolic link whose target lies outside the folder it was found in is not read (outcome
     # unsupported) unless this is on: a link must not pull in files from elsewhere on the machine.
     follow_symlinks: bool = False

@@ -133,14 +133,22 @@ def _ingest(session: Session, store: Store, plan: Plan, keys: Keys, renew: Any) 
         return []
     by_name = {item.source.name: item for item in todo}
     jobs = [job(i.source.path, i.source.name, i.sha256, i.key, config, i.source.refused) for i in todo]
-    model = create("embedding", config.embedding)
+    ingestion = config.ingestion
+    model: Any = None
+    if ingestion.executor == "ray":  # read, chunk and embed on the cluster; written here, file by file
+        from ragctl.stages.ingest.on_ray import prepared_files as on_ray
+
+        stream = on_ray(jobs, ingestion.ray, config.embedding, ingestion.timeout)
+    else:
+        model = create("embedding", config.embedding)
+        stream = prepared_files(jobs, ingestion.workers, ingestion.timeout)
     max_batch = store.client.get_max_batch_size()
     reports: list[FileReport] = []
     pages = chunks = 0
     began = time.perf_counter()
     cores = os.cpu_count() or 1
     with session.reporter.task("Ingesting", total=len(todo)) as advance:
-        for prepared, parsing in prepared_files(jobs, config.ingestion.workers, config.ingestion.timeout):
+        for prepared, parsing in stream:
             if hasattr(model, "use_threads"):  # leave the cores that parse workers use to them
                 model.use_threads(max(1, cores - parsing) if parsing else 0)
             item = by_name[prepared.file]
@@ -150,7 +158,8 @@ def _ingest(session: Session, store: Store, plan: Plan, keys: Keys, renew: Any) 
                 drop_chunks(store.collection, prepared.file)
                 session.reporter.note(f"{prepared.file}: {prepared.outcome}: {prepared.reason}")
             else:
-                write_chunks(store.collection, embed(prepared, model), item.key, max_batch)
+                embedded = prepared if model is None else embed(prepared, model)  # Ray's actors embedded it
+                write_chunks(store.collection, embedded, item.key, max_batch)
             entry.state = "failed" if prepared.failed else "ok"
             store.manifest.put(entry)
             renew()
