@@ -1,6 +1,7 @@
 """ingestion.executor: ray on a real Ray cluster started here on loopback (`ray start --head` and a second
 node joined to it, one CPU each, both stopped at the end), writing to a real `chroma run` server with MLflow
-on a tracking server: the same files give what a local ingest gives."""
+on a tracking server: the same files give what a local ingest gives, even with a worker killed mid-file
+(and `--json` stays JSON when Ray reports it)."""
 
 from __future__ import annotations
 
@@ -44,6 +45,40 @@ def ray_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         subprocess.run([str(BIN / "ray"), "stop", "--force"], capture_output=True, timeout=180)
 
 
+def _readers() -> list[int]:
+    """Ray worker processes running a file's task now (Ray names a worker's process after its task)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and (entry / "cmdline").read_bytes().startswith(b"ray::prepare_bytes"):
+                found.append(int(entry.name))
+        except OSError:
+            continue
+    return found
+
+
+def _ingest_killing_a_reader(settings: list[str]) -> dict:
+    """`ragctl ingest` on the cluster, with the worker of its first file killed (SIGKILL) mid-file: Ray
+    reruns that file's task on another worker."""
+    import os
+    import signal
+    import time
+
+    sets = [arg for item in settings for arg in ("--set", item)]
+    proc = subprocess.Popen(
+        [str(BIN / "ragctl"), "ingest", "--json", *sets], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    deadline = time.monotonic() + 300
+    while not (readers := _readers()):
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline, "no file was read on the cluster"
+        time.sleep(0.02)
+    os.kill(readers[0], signal.SIGKILL)
+    out, err = proc.communicate(timeout=600)
+    assert proc.returncode == 0, err
+    return dict(json.loads(out))
+
+
 def test_a_ray_ingest_gives_what_a_local_ingest_gives(
     project: Path,
     ray_cluster: str,
@@ -68,7 +103,9 @@ def test_a_ray_ingest_gives_what_a_local_ingest_gives(
         return json.loads(result.stdout)
 
     local = ingest("local")
-    on_ray = ingest("on-ray", "ingestion.executor=ray", f"ingestion.ray.address={ray_cluster}")
+    on_ray = _ingest_killing_a_reader(
+        [*server, "vector_store.collection=on-ray", "ingestion.executor=ray", f"ingestion.ray.address={ray_cluster}"]
+    )
     assert {f["file"]: f["outcome"] for f in on_ray["files"]}["locked.pdf"] == "encrypted"
     for report in (local, on_ray):
         report["summary"].pop("seconds")

@@ -11,6 +11,8 @@ ragctl installed, the same version (checked before the first file)."""
 
 from __future__ import annotations
 
+import contextlib
+import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -91,12 +93,15 @@ def prepared_files(
     import ray as imported
 
     ours = not imported.is_initialized()
-    ray = connect(config)
-    try:
-        yield from _run(ray, jobs, config, embedding, timeout)
-    finally:
-        if ours:  # the actors go with this driver's job
-            ray.shutdown()
+    # Ray's driver prints the cluster's events ("a worker died ...") to stdout from a thread of its own,
+    # whatever log_to_driver says: they go to stderr, so stdout stays the command's (`--json`).
+    with contextlib.redirect_stdout(sys.stderr):
+        ray = connect(config)
+        try:
+            yield from _run(ray, jobs, config, embedding, timeout)
+        finally:
+            if ours:  # the actors go with this driver's job
+                ray.shutdown()
 
 
 def _run(ray: Any, jobs: list[Job], config: RayConfig, embedding: EmbeddingConfig, timeout: float) -> Any:
