@@ -135,3 +135,52 @@ def test_a_ray_ingest_gives_what_a_local_ingest_gives(
     again = ingest("on-ray")
     redone = {f["file"] for f in again["files"] if f["status"] != "unchanged"}
     assert redone == {"locked.pdf", "broken.pdf"} and again["summary"]["chunks"]["added"] == 0
+
+
+def test_the_driver_killed_mid_ray_ingest_leaves_what_a_local_kill_leaves(
+    project: Path,
+    ray_cluster: str,
+    chroma_port: int,  # noqa: F811
+    mlflow_port: int,  # noqa: F811
+) -> None:
+    """kill -9 of the ingest process while the cluster works: the next ingest (local here) marks its run
+    KILLED and completes the collection, with no duplicates, as after a local kill."""
+    import os
+    import signal
+    import time
+
+    import chromadb
+    import mlflow
+
+    docs = project / "docs"
+    docs.mkdir()
+    for i in range(3):  # copies differ in name (and so in chunk ids), not in content
+        shutil.copy(project / "sample_docs" / "complexity_theory.pdf", docs / f"complexity-{i}.pdf")
+    tracking = f"http://127.0.0.1:{mlflow_port}"
+    server = [f"tracking.uri={tracking}", f"vector_store={{mode: http, host: 127.0.0.1, port: {chroma_port}}}"]
+    server += [f"ingestion.paths=[{docs}]", "vector_store.collection=killed"]
+    on_ray = ["ingestion.executor=ray", f"ingestion.ray.address={ray_cluster}"]
+    sets = [arg for item in [*server, *on_ray] for arg in ("--set", item)]
+    proc = subprocess.Popen([str(BIN / "ragctl"), "ingest", "--json", *sets], stdout=subprocess.PIPE, text=True)
+    client = chromadb.HttpClient(host="127.0.0.1", port=chroma_port)
+
+    def written() -> int:
+        try:
+            return int(client.get_collection("killed").count())
+        except Exception:
+            return 0
+
+    deadline = time.monotonic() + 300
+    while written() == 0:  # the first file is in: kill before the last
+        assert proc.poll() is None and time.monotonic() < deadline, "the ingest ended before it could be killed"
+        time.sleep(0.05)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    result = CliRunner().invoke(app, ["ingest", "--json", *[arg for item in server for arg in ("--set", item)]])
+    assert result.exit_code == 0, result.output
+    resumed = json.loads(result.stdout)
+    assert len(resumed["reaped_runs"]) == 1 and resumed["summary"]["files"]["failed"] == 0
+    ids = client.get_collection("killed").get(include=[])["ids"]
+    assert len(ids) == len(set(ids)) == resumed["chunks_total"] == 3 * resumed["files"][0]["chunks"]
+    run = mlflow.MlflowClient(tracking).get_run(resumed["reaped_runs"][0])
+    assert run.info.status == "KILLED"
