@@ -97,14 +97,18 @@ def _download(uri: str, place: Path) -> None:
 
 
 def save_for(collection: Any, store: VectorStoreConfig, digest: str) -> tuple[SearchIndex, Path]:
-    """Build the collection's index and save it where its readers look; older index folders of an embedded
-    store are removed (a chain that has one open keeps reading it: its files stay until it closes them)."""
+    """Build the collection's index and save it where its readers look."""
     from ragctl.retrieval.index.build import build
 
     index = build(collection, digest)
-    place = disk.save(index, folder(store, digest))
-    if store.mode == "persistent":
-        for other in place.parent.iterdir():
-            if other != place and other.is_dir():
-                shutil.rmtree(other, ignore_errors=True)
-    return index, place
+    return index, disk.save(index, folder(store, digest))
+
+
+def prune(store: VectorStoreConfig, keep: str) -> None:
+    """Remove an embedded store's older index folders, once the collection is marked at `keep`: a chain
+    that has one open keeps reading it (its files stay until it closes them), one starting finds `keep`."""
+    if store.mode != "persistent" or not root(store).is_dir():
+        return
+    for other in root(store).iterdir():
+        if other.name != keep and other.is_dir():
+            shutil.rmtree(other, ignore_errors=True)

@@ -37,4 +37,5 @@ def rebuild(session: Session, collection: Any, digest: str, run_id: str) -> floa
             mlflow.log_artifacts(str(place), "search-index", run_id=run_id)
             uri = f"runs:/{run_id}/search-index"
         marker.mark(collection, digest, uri)
+        find.prune(session.store, keep=digest)
     return time.perf_counter() - started
