@@ -37,10 +37,11 @@ class KeywordIndex:
             return cls()
         return cls(bm25=bm25s.BM25.load(str(folder), mmap=True, show_progress=False), size=size)
 
-    def search(self, query: str, k: int, mask: Any = None) -> list[tuple[int, float]]:
-        """(position in the corpus, score) of the best k chunks with a positive score; `mask` (0/1 per chunk)
-        keeps only some chunks."""
+    def search(self, query: str, k: int, positions: Any = None) -> list[tuple[int, float]]:
+        """(position in the corpus, score) of the best k chunks with a positive score, best first (ties: the
+        earlier position); `positions` keeps only those chunks."""
         import bm25s
+        import numpy as np
 
         if self._bm25 is None:
             return []
@@ -48,7 +49,14 @@ class KeywordIndex:
         known = [token for token in tokens[0] if token in self._bm25.vocab_dict]
         if not known:  # nothing but stop words and words no chunk has
             return []
-        # What bm25s' retrieve() does for one query, without the thread pool it starts on every call.
-        scores = self._bm25.get_scores(known, weight_mask=mask)
-        best, positions = bm25s.selection.topk(scores, k=min(k, self._size), backend="numpy", sorted=True)
-        return [(int(p), float(s)) for p, s in zip(positions, best) if s > 0]
+        scores = self._bm25.get_scores(known)  # one pass over the query words' postings
+        # The best k among the candidates alone: a partition of all scores costs ~24 ms at 1,000,000 chunks.
+        candidates = np.flatnonzero(scores) if positions is None else np.asarray(positions)
+        values = scores[candidates]
+        kept = values > 0
+        candidates, values = candidates[kept], values[kept]
+        if len(values) > k:
+            best = np.argpartition(-values, k - 1)[:k]
+            candidates, values = candidates[best], values[best]
+        order = np.lexsort((candidates, -values))
+        return [(int(candidates[i]), float(values[i])) for i in order]

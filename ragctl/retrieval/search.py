@@ -201,14 +201,8 @@ class Retriever:
         return chunk_id
 
     def _bm25(self, question: str, width: int, positions: Any, found: Found) -> list[str]:
-        assert self._keyword is not None and self._index is not None
-        mask = None
-        if positions is not None:
-            import numpy as np
-
-            mask = np.zeros(len(self._index), dtype=np.float32)
-            mask[positions] = 1.0
-        return [self._seen(position, found) for position, _score in self._keyword.search(question, width, mask)]
+        assert self._keyword is not None
+        return [self._seen(position, found) for position, _score in self._keyword.search(question, width, positions)]
 
     @staticmethod
     def _node(chunk_id: str, score: float, document: str, metadata: dict[str, Any]) -> Any:
