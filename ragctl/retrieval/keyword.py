@@ -50,8 +50,12 @@ class KeywordIndex:
         if not known:  # nothing but stop words and words no chunk has
             return []
         scores = self._bm25.get_scores(known)  # one pass over the query words' postings
-        # The best k among the candidates alone: a partition of all scores costs ~24 ms at 1,000,000 chunks.
-        candidates = np.flatnonzero(scores) if positions is None else np.asarray(positions)
+        # Within given chunks, the best k among them alone (a partition of all scores costs ~12 ms at
+        # 1,000,000 chunks); over all chunks, one partition of them all.
+        if positions is None:
+            candidates = np.argpartition(-scores, k - 1)[:k] if len(scores) > k else np.arange(len(scores))
+        else:
+            candidates = np.asarray(positions)
         values = scores[candidates]
         kept = values > 0
         candidates, values = candidates[kept], values[kept]
