@@ -45,6 +45,11 @@ def ray_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         subprocess.run([str(BIN / "ray"), "stop", "--force"], capture_output=True, timeout=180)
 
 
+def _sets(settings: list[str]) -> list[str]:
+    """`--set KEY=VALUE` for each setting."""
+    return [arg for item in settings for arg in ("--set", item)]
+
+
 def _readers() -> list[int]:
     """Ray worker processes running a file's task now (Ray names a worker's process after its task)."""
     found = []
@@ -64,9 +69,11 @@ def _ingest_killing_a_reader(settings: list[str]) -> dict:
     import signal
     import time
 
-    sets = [arg for item in settings for arg in ("--set", item)]
     proc = subprocess.Popen(
-        [str(BIN / "ragctl"), "ingest", "--json", *sets], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        [str(BIN / "ragctl"), "ingest", "--json", *_sets(settings)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     deadline = time.monotonic() + 300
     while not (readers := _readers()):
@@ -96,9 +103,9 @@ def test_a_ray_ingest_gives_what_a_local_ingest_gives(
     ]
 
     def ingest(collection: str, *settings: str) -> dict:
-        items = [*server, f"vector_store.collection={collection}", *settings]
-        sets = [arg for item in items for arg in ("--set", item)]
-        result = CliRunner().invoke(app, ["ingest", "--json", *sets])
+        result = CliRunner().invoke(
+            app, ["ingest", "--json", *_sets([*server, f"vector_store.collection={collection}", *settings])]
+        )
         assert result.exit_code == 0, result.output
         return json.loads(result.stdout)
 
@@ -160,8 +167,8 @@ def test_the_driver_killed_mid_ray_ingest_leaves_what_a_local_kill_leaves(
     server = [f"tracking.uri={tracking}", f"vector_store={{mode: http, host: 127.0.0.1, port: {chroma_port}}}"]
     server += [f"ingestion.paths=[{docs}]", "vector_store.collection=killed"]
     on_ray = ["ingestion.executor=ray", f"ingestion.ray.address={ray_cluster}"]
-    sets = [arg for item in [*server, *on_ray] for arg in ("--set", item)]
-    proc = subprocess.Popen([str(BIN / "ragctl"), "ingest", "--json", *sets], stdout=subprocess.PIPE, text=True)
+    ragctl = [str(BIN / "ragctl"), "ingest", "--json"]
+    proc = subprocess.Popen([*ragctl, *_sets([*server, *on_ray])], stdout=subprocess.PIPE, text=True)
     client = chromadb.HttpClient(host="127.0.0.1", port=chroma_port)
 
     def written() -> int:
@@ -176,7 +183,7 @@ def test_the_driver_killed_mid_ray_ingest_leaves_what_a_local_kill_leaves(
         time.sleep(0.05)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
-    result = CliRunner().invoke(app, ["ingest", "--json", *[arg for item in server for arg in ("--set", item)]])
+    result = CliRunner().invoke(app, ["ingest", "--json", *_sets(server)])
     assert result.exit_code == 0, result.output
     resumed = json.loads(result.stdout)
     assert len(resumed["reaped_runs"]) == 1 and resumed["summary"]["files"]["failed"] == 0

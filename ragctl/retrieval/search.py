@@ -110,7 +110,7 @@ class Retriever:
             ranked = best_pages(ranked, lambda chunk_id: self._metadata(chunk_id, found))
         if self._reranker:
             ranked = self._rerank(question, ranked, found)
-        self._fill(ranked[: config.top_k], found)
+        self._fill([chunk_id for chunk_id, _ in ranked[: config.top_k]], found)
         nodes = [self._node(chunk_id, score, *found.read[chunk_id]) for chunk_id, score in ranked[: config.top_k]]
         best = max((similarity[i] for i in dense), default=None)
         return Hits(nodes, best, files, sorted(parts) if within_parts else [])
@@ -134,7 +134,7 @@ class Retriever:
 
         assert self._reranker is not None
         pool = [chunk_id for chunk_id, _ in ranked[: self._reranker.config.candidates]]
-        self._fill([(chunk_id, 0.0) for chunk_id in pool], found)
+        self._fill(pool, found)
         with tracing.span("rerank", "RERANKER", {"query": question, "candidates": len(pool)}) as span:
             scores = self._reranker.scores(question, [embedded_text(*found.read[chunk_id]) for chunk_id in pool])
             reranked = sorted(zip(pool, scores), key=lambda pair: -pair[1])
@@ -154,9 +154,9 @@ class Retriever:
         file, page = self._index.page_of(found.positions[chunk_id])
         return {"file": file, "page": page}
 
-    def _fill(self, ranked: list[tuple[str, float]], found: Found) -> None:
+    def _fill(self, chunk_ids: list[str], found: Found) -> None:
         """Text and metadata, from Chroma, of the candidates only the index has seen (one read for all)."""
-        missing = [chunk_id for chunk_id, _ in ranked if chunk_id not in found.read]
+        missing = [chunk_id for chunk_id in chunk_ids if chunk_id not in found.read]
         if missing:
             got = self._collection.get(ids=missing, include=["documents", "metadatas"])
             for chunk_id, document, metadata in zip(got["ids"], got["documents"] or [], got["metadatas"] or []):

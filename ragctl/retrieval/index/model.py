@@ -18,6 +18,9 @@ class SearchIndex:
     parts: dict[str, Any] = field(default_factory=dict)  # part -> the positions of the pages under it
     digest: str = ""  # the collection content it was built from ("" when built in memory for one load)
 
+    def __post_init__(self) -> None:
+        self._number = {f: i for i, f in enumerate(self.files)}  # file -> its place in `files`
+
     def __len__(self) -> int:
         return len(self.ids)
 
@@ -28,9 +31,9 @@ class SearchIndex:
         """The positions of the given files' chunks."""
         import numpy as np
 
-        index = {f: i for i, f in enumerate(self.files)}
+        number = self._number
         return np.concatenate(
-            [np.arange(self.starts[index[f]], self.starts[index[f] + 1]) for f in files if f in index]
+            [np.arange(self.starts[number[f]], self.starts[number[f] + 1]) for f in files if f in number]
             or [np.zeros(0, dtype=np.int64)]
         )
 
