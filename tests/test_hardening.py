@@ -48,6 +48,7 @@ def test_square_brackets_in_file_names_reach_the_terminal_intact(monkeypatch: py
         chunks_total=0,
         seconds=0.1,
         index_seconds=0.0,
+        index_files_read=0,
         summary={"files": {"failed": 1}, "chunks": {"added": 0, "deleted": 0, "total": 0}, "pages": 0},
     )
     with render.out.capture() as captured:

@@ -117,6 +117,17 @@ def test_changed_deleted_and_added_files_are_reported(corpus: Path) -> None:
     assert len(set(chunk_ids(corpus.parent / "state"))) == second["chunks_total"]
     digest = second["manifest_digest"]
     assert search_index(corpus.parent / "state") == (digest, [digest]), "the index follows; the old one is gone"
+    # The index was updated from the three files that changed, and is the one built from every chunk.
+    assert (first["index_files_read"], second["index_files_read"]) == (2, 3)
+    import chromadb
+
+    from ragctl.retrieval.index import disk
+    from ragctl.retrieval.index.build import build
+    from tests.indexes import assert_same_index
+
+    chroma = corpus.parent / "state" / "chroma"
+    collection = chromadb.PersistentClient(str(chroma)).get_collection("test-docs")
+    assert_same_index(disk.load(chroma / "ragctl-index" / "test-docs" / digest), build(collection))
     import mlflow
 
     mlflow.set_tracking_uri(f"sqlite:///{corpus.parent}/state/mlflow.db")

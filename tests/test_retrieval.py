@@ -299,6 +299,55 @@ def test_the_saved_search_index_retrieves_as_one_built_in_memory(store: Path, co
             assert _same(saved.search(question)) == _same(built.search(question)), (settings, question)
 
 
+def test_bm25_scores_are_bm25s_own(collection) -> None:  # type: ignore[no-untyped-def]
+    """The score matrix ragctl computes from token ids is the one bm25s' BM25().index builds, bit for bit."""
+    import bm25s
+    import numpy as np
+    import Stemmer
+
+    from ragctl.retrieval import corpus
+    from ragctl.retrieval.keyword import KeywordIndex
+
+    texts = [*corpus.load(collection).texts, "", "the of and", "Normans normans NORMANS"]
+    ours = KeywordIndex.of_texts(texts)._bm25
+    theirs = bm25s.BM25()
+    theirs.index(bm25s.tokenize(texts, stopwords="en", stemmer=Stemmer.Stemmer("english"), show_progress=False))
+    assert set(ours.vocab_dict) == set(theirs.vocab_dict) - {""}  # bm25s adds an empty word no text has
+    for word in ["norman", "rollo", "complex", "reduct"]:
+        assert word in ours.vocab_dict
+        np.testing.assert_array_equal(ours.get_scores([word]), theirs.get_scores([word]))
+    for key in ("data", "indices", "indptr"):
+        np.testing.assert_array_equal(ours.scores[key], theirs.scores[key][: len(ours.scores[key])], err_msg=key)
+
+
+def test_an_updated_index_is_the_index_built_from_scratch(tmp_path: Path) -> None:
+    """After a file is added, or deleted, the earlier index updated with that file's chunks alone equals
+    the index built from the whole collection (ids, pages, vectors, parts, titles, token ids, BM25)."""
+    from ragctl.components.vector_stores import open_collection
+    from ragctl.config.model import VectorStoreConfig
+    from ragctl.retrieval import corpus
+    from ragctl.retrieval.index.build import build, of_corpus
+    from ragctl.retrieval.index.update import update
+    from tests.indexes import assert_same_index
+
+    docs = tmp_path / "source"
+    docs.mkdir()
+    shutil.copy(Path(__file__).parent / "data/financebench/COSTCO_2021_10K_excerpt.pdf", docs)  # has parts
+    shutil.copy(SAMPLE / "normans_crusades_and_arts.txt", docs / "0-normans.txt")  # sorts before it
+    shutil.copy(SAMPLE / "normans.pdf", docs)
+    ingest_copy(tmp_path, docs, "update", TABLES)
+    collection = open_collection(VectorStoreConfig(path=str(tmp_path / "chroma"), collection="update"))
+    full = build(collection)
+    assert full.files[0] == "0-normans.txt" and full.parts
+    added = full.files[0]  # before the others: every later row and part moves
+    before = of_corpus(corpus.load(collection, vectors=True, files=full.files[1:]))
+    assert_same_index(update(before, collection, {added}, "d1"), full)
+    deleted = full.files[1]
+    collection.delete(where={"file": deleted})
+    assert_same_index(update(full, collection, {deleted}, "d2"), build(collection))
+    assert_same_index(update(full, collection, set(full.files), "d3"), build(collection))  # all read again
+
+
 def test_a_chain_without_a_current_search_index_says_so_and_still_answers(  # type: ignore[no-untyped-def]
     store: Path, embed, tmp_path: Path, caplog
 ) -> None:

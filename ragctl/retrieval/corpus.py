@@ -40,14 +40,18 @@ def embedded_text(document: str, metadata: dict[str, Any]) -> str:
     return str(metadata_dict_to_node(metadata, text=document).get_content(MetadataMode.EMBED))
 
 
-def load(collection: Any, vectors: bool = False) -> Corpus:
-    """Every chunk, grouped by file and in each file's chunk order. Read by id, PAGE at a time: Chroma's
-    offset paging rescans what it skips (4.4 s a page at 500,000 chunks), a read by ids does not."""
+def load(collection: Any, vectors: bool = False, files: list[str] | None = None) -> Corpus:
+    """Every chunk (or the chunks of `files`), grouped by file and in each file's chunk order. Read by id,
+    PAGE at a time: Chroma's offset paging rescans what it skips (4.4 s a page at 500,000 chunks), a read
+    by ids does not."""
     import numpy as np
 
     corpus = Corpus()
+    if files is not None and not files:
+        return corpus
     include = ["documents", "metadatas", *(["embeddings"] if vectors else [])]
-    every = collection.get(include=[])["ids"]  # ids alone: one call, ~10 s at 1,000,000 chunks
+    where = None if files is None else {"file": {"$in": list(files)}}
+    every = collection.get(where=where, include=[])["ids"]  # ids alone: one call, ~10 s at 1,000,000 chunks
     parts = []
     for start in range(0, len(every), PAGE):
         got = collection.get(ids=every[start : start + PAGE], include=include)

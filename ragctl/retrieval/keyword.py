@@ -1,41 +1,103 @@
-"""BM25 over the chunks (bm25s: sparse matrices, English stop words and Snowball stemming), built once and
-saved with the search index; loaded memory-mapped."""
+"""BM25 over the chunks (bm25s: English stop words and Snowball stemming; its scorer over a sparse matrix),
+built once and saved with the search index, loaded memory-mapped. The index keeps every chunk's token ids,
+so an ingest that changes a few files re-scores them (retrieval/bm25.py) instead of tokenizing every chunk."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
+TOKENS, STARTS = "tokens.npy", "token_starts.npy"
+
+
+def tokenize(texts: list[str]) -> tuple[Any, Any, list[str]]:
+    """(flat token ids, starts: text t's ids are ids[starts[t]:starts[t + 1]], vocabulary: id -> token)."""
+    import itertools
+
+    import bm25s
+    import numpy as np
+    import Stemmer
+
+    got = bm25s.tokenize(texts, stopwords="en", stemmer=Stemmer.Stemmer("english"), show_progress=False)
+    lengths = np.fromiter((len(ids) for ids in got.ids), dtype=np.int64, count=len(got.ids))
+    starts = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+    flat = np.fromiter(itertools.chain.from_iterable(got.ids), dtype=np.int32, count=int(starts[-1]))
+    vocabulary = [""] * len(got.vocab)
+    for token, number in got.vocab.items():
+        vocabulary[number] = token
+    return flat, starts, vocabulary
+
 
 class KeywordIndex:
-    def __init__(self, texts: list[str] | None = None, bm25: Any = None, size: int = 0) -> None:
-        import bm25s
+    def __init__(self, bm25: Any = None, tokens: Any = None, starts: Any = None) -> None:
+        import numpy as np
         import Stemmer
 
         self._stemmer = Stemmer.Stemmer("english")
-        if bm25 is None and texts:
-            bm25 = bm25s.BM25()
-            tokens = bm25s.tokenize(texts, stopwords="en", stemmer=self._stemmer, show_progress=False)
-            bm25.index(tokens, show_progress=False)
-            size = len(texts)
-        self._bm25, self._size = bm25, size  # no bm25 for an empty collection
+        self._bm25 = bm25  # None for an empty collection
+        self.tokens = np.zeros(0, dtype=np.int32) if tokens is None else tokens
+        self.starts = np.zeros(1, dtype=np.int64) if starts is None else starts
+
+    @classmethod
+    def of_texts(cls, texts: list[str]) -> KeywordIndex:
+        return cls.of_tokens(*tokenize(texts)) if texts else cls()
+
+    @classmethod
+    def of_tokens(cls, tokens: Any, starts: Any, vocabulary: list[str]) -> KeywordIndex:
+        """The index of documents given by token ids into `vocabulary`; tokens no document has are dropped
+        from it (an updated index has the vocabulary a fresh one would)."""
+        import bm25s
+        import numpy as np
+
+        from ragctl.retrieval.bm25 import score_matrix
+
+        if len(starts) <= 1:
+            return cls()
+        used = np.zeros(len(vocabulary), dtype=bool)
+        used[tokens] = True
+        renumber = np.cumsum(used, dtype=np.int64) - 1
+        tokens = renumber[tokens].astype(np.int32)
+        kept = [token for token, keep in zip(vocabulary, used.tolist()) if keep]
+        bm25 = bm25s.BM25()  # its defaults are the parameters score_matrix scores with
+        bm25.scores = score_matrix(tokens, starts, len(kept))
+        bm25.vocab_dict = {token: number for number, token in enumerate(kept)}
+        bm25.unique_token_ids_set = set(bm25.vocab_dict.values())
+        bm25.nonoccurrence_array = None  # the Lucene variant has none
+        return cls(bm25, tokens, np.asarray(starts, dtype=np.int64))
 
     def __len__(self) -> int:
-        return self._size
+        return len(self.starts) - 1
+
+    def vocabulary(self) -> list[str]:
+        """id -> token, for the token ids this index keeps."""
+        if self._bm25 is None:
+            return []
+        found = [""] * len(self._bm25.vocab_dict)
+        for token, number in self._bm25.vocab_dict.items():
+            found[number] = token
+        return found
 
     def save(self, folder: Path) -> None:
+        import numpy as np
+
         folder.mkdir(parents=True, exist_ok=True)
+        np.save(folder / TOKENS, self.tokens, allow_pickle=False)
+        np.save(folder / STARTS, self.starts, allow_pickle=False)
         if self._bm25 is not None:
             self._bm25.save(str(folder), show_progress=False)
 
     @classmethod
     def load(cls, folder: Path, size: int) -> KeywordIndex:
-        """The index `save` wrote, its score matrix memory-mapped (only the vocabulary is read into memory)."""
+        """The index `save` wrote, its score matrix and token ids memory-mapped (only the vocabulary is read
+        into memory)."""
         import bm25s
+        import numpy as np
 
         if not size:
             return cls()
-        return cls(bm25=bm25s.BM25.load(str(folder), mmap=True, show_progress=False), size=size)
+        tokens = np.load(folder / TOKENS, mmap_mode="r", allow_pickle=False)
+        starts = np.load(folder / STARTS, mmap_mode="r", allow_pickle=False)
+        return cls(bm25s.BM25.load(str(folder), mmap=True, show_progress=False), tokens, starts)
 
     def search(self, query: str, k: int, positions: Any = None) -> list[tuple[int, float]]:
         """(position in the corpus, score) of the best k chunks with a positive score, best first (ties: the

@@ -30,7 +30,7 @@ def ingest_report(result: Any) -> None:
             if result.dry_run
             else f"+{chunks['added']} -{chunks['deleted']} chunks, {chunks['total']} in the collection; "
             f"{result.summary['pages']} pages in {result.seconds:.1f} s "
-            f"(search index {result.index_seconds:.1f} s)"
+            f"(search index {result.index_seconds:.1f} s, {result.index_files_read} files read)"
         ),
         highlight=False,
     )

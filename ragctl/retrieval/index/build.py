@@ -1,4 +1,5 @@
-"""A collection's search index, built from its chunks as Chroma holds them (texts, metadata, vectors)."""
+"""A collection's search index, built from its chunks as Chroma holds them (texts, metadata, vectors): all
+of them, or (of_corpus) those a Corpus holds, which update.py merges into an earlier index."""
 
 from __future__ import annotations
 
@@ -8,13 +9,17 @@ from ragctl.retrieval.index.model import SearchIndex
 
 
 def build(collection: Any, digest: str = "") -> SearchIndex:
+    from ragctl.retrieval import corpus
+
+    return of_corpus(corpus.load(collection, vectors=True), digest)
+
+
+def of_corpus(chunks: Any, digest: str = "") -> SearchIndex:
     import numpy as np
 
-    from ragctl.retrieval import corpus
     from ragctl.retrieval.keyword import KeywordIndex
     from ragctl.retrieval.parts import PartIndex
 
-    chunks = corpus.load(collection, vectors=True)
     rows = chunks.rows_by_file()
     files = list(rows)
     starts = np.asarray([rows[f].start for f in files] + [len(chunks.ids)], dtype=np.int64)
@@ -27,7 +32,7 @@ def build(collection: Any, digest: str = "") -> SearchIndex:
         titles=chunks.titles(),
         pages=np.asarray([_page(m) for m in chunks.metadatas], dtype=np.int32),
         vectors=vectors.astype(np.float32, copy=False),
-        keyword=KeywordIndex(chunks.texts),
+        keyword=KeywordIndex.of_texts(chunks.texts),
         parts=PartIndex(chunks.metadatas).under,
         digest=digest,
     )

@@ -13,7 +13,7 @@ from typing import Any
 
 from ragctl.retrieval.index.model import SearchIndex
 
-FORMAT = 1  # bump when what is saved, or how BM25 tokenizes, changes: an older folder is then stale
+FORMAT = 2  # bump when what is saved, or how BM25 tokenizes, changes: an older folder is then stale
 META = "index.json"
 ARRAYS = ("ids", "starts", "pages", "vectors")
 

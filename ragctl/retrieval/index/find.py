@@ -96,12 +96,30 @@ def _download(uri: str, place: Path) -> None:
         shutil.rmtree(partial, ignore_errors=True)
 
 
-def save_for(collection: Any, store: VectorStoreConfig, digest: str) -> tuple[SearchIndex, Path]:
-    """Build the collection's index and save it where its readers look."""
-    from ragctl.retrieval.index.build import build
+def base_of(collection: Any, store: VectorStoreConfig) -> str:
+    """The digest of a saved index that is of the collection as it is now, or "": what an ingest about to
+    change the collection notes, so that the index after it is an update of that one (update.py)."""
+    digest, _ = marker.marked(collection)
+    return digest if digest and usable(folder(store, digest), digest, collection.count()) else ""
 
-    index = build(collection, digest)
-    return index, disk.save(index, folder(store, digest))
+
+def save_for(
+    collection: Any, store: VectorStoreConfig, digest: str, base: str = "", changed: set[str] | None = None
+) -> tuple[SearchIndex, Path, int]:
+    """Make the collection's index and save it where its readers look: an update of the index `base`
+    with the chunks of the `changed` files when there is one, else built from every chunk. Also returns
+    how many files' chunks were read from the collection to make it."""
+    from ragctl.retrieval.index.build import build
+    from ragctl.retrieval.index.update import update
+
+    earlier = folder(store, base) if base and changed is not None else None
+    if earlier is not None and disk.meta(earlier) is not None:
+        index = update(disk.load(earlier), collection, changed or set(), digest)
+        read = len(changed or ())
+    else:
+        index = build(collection, digest)
+        read = len(index.files)
+    return index, disk.save(index, folder(store, digest)), read
 
 
 def prune(store: VectorStoreConfig, keep: str) -> None:

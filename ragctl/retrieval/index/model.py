@@ -27,6 +27,11 @@ class SearchIndex:
     def id(self, position: int) -> str:
         return bytes(self.ids[position]).decode()
 
+    def block(self, file: str) -> tuple[int, int]:
+        """The rows first:end of the file's chunks."""
+        number = self._number[file]
+        return int(self.starts[number]), int(self.starts[number + 1])
+
     def rows(self, files: list[str]) -> Any:
         """The positions of the given files' chunks."""
         import numpy as np

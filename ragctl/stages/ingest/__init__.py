@@ -86,12 +86,16 @@ def _run(session: Session, store: Store, plan: Plan, keys: Keys, renew: Any, sta
         # The run that last changed the collection, open until it ends: a run that never ended (killed,
         # or its tracking server gone) keeps the next ingest off the fast path, so that one reaps it.
         store.manifest.set_meta(run_id=active.info.run_id, run_open=True)
+        base = search_index.base(session, store.collection)
         search_index.clear(store.collection)
         reports = _delete(store, plan)
         reports += unchanged(plan)
         reports += _ingest(session, store, plan, keys, renew)
         digest = store.manifest.digest()
-        index_seconds = search_index.rebuild(session, store.collection, digest, active.info.run_id)
+        changed = {r.file for r in reports if r.status != "unchanged"} | set(plan.orphans)
+        index_seconds, index_files = search_index.rebuild(
+            session, store.collection, digest, active.info.run_id, base, changed
+        )
         result = IngestResult(
             active.info.run_id,
             active.info.experiment_id,
@@ -101,6 +105,7 @@ def _run(session: Session, store: Store, plan: Plan, keys: Keys, renew: Any, sta
             manifest_digest=digest,
             reaped_runs=reaped,
             index_seconds=index_seconds,
+            index_files_read=index_files,
         )
         result.seconds = time.perf_counter() - started
         result.summary = summarize(result.files, result.chunks_total, result.seconds)

@@ -22,6 +22,7 @@ def log_run(result: IngestResult, config: RagctlConfig) -> None:
     metrics = {f"files_{status}": n for status, n in summary["files"].items()}
     metrics.update({f"chunks_{kind}": n for kind, n in summary["chunks"].items()})
     metrics.update(pages=summary["pages"], seconds=summary["seconds"], index_seconds=result.index_seconds)
+    metrics.update(index_files_read=result.index_files_read)
     if summary["seconds"]:
         metrics["chunks_per_second"] = summary["chunks"]["added"] / summary["seconds"]
     mlflow.log_metrics(metrics)

@@ -38,6 +38,7 @@ class IngestResult:
     up_to_date: bool = False  # nothing to do: no run was made
     last_run_id: str | None = None  # when up to date: the ingest run that last changed the collection
     index_seconds: float = 0.0  # building and saving the search index (retrieval/index/)
+    index_files_read: int = 0  # files whose chunks the index read: the changed ones when it was updated
 
     @property
     def failed(self) -> list[FileReport]:

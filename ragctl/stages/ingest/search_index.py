@@ -23,13 +23,24 @@ def clear(collection: Any) -> None:
     marker.unmark(collection)
 
 
-def rebuild(session: Session, collection: Any, digest: str, run_id: str) -> float:
-    """Build and save the index of the collection as it is now; the seconds it took."""
+def base(session: Session, collection: Any) -> str:
+    """Before the first write: the digest of the saved index that is of the collection as it is, or ""."""
+    from ragctl.retrieval.index import find
+
+    return find.base_of(collection, session.store)
+
+
+def rebuild(
+    session: Session, collection: Any, digest: str, run_id: str, base: str = "", changed: set[str] | None = None
+) -> tuple[float, int]:
+    """Save the index of the collection as it is now: the index `base` updated with the `changed` files'
+    chunks when there is one (see base()), else built from every chunk. Returns the seconds it took and
+    how many files' chunks it read."""
     from ragctl.retrieval.index import find, marker
 
     started = time.perf_counter()
     with session.reporter.task("Indexing for search", total=None):
-        _, place = find.save_for(collection, session.store, digest)
+        _, place, read = find.save_for(collection, session.store, digest, base, changed)
         uri = ""
         if session.store.mode != "persistent":  # a server's readers are elsewhere: they download it
             import mlflow
@@ -38,4 +49,4 @@ def rebuild(session: Session, collection: Any, digest: str, run_id: str) -> floa
             uri = f"runs:/{run_id}/search-index"
         marker.mark(collection, digest, uri)
         find.prune(session.store, keep=digest)
-    return time.perf_counter() - started
+    return time.perf_counter() - started, read
