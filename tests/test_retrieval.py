@@ -320,6 +320,26 @@ def test_bm25_scores_are_bm25s_own(collection) -> None:  # type: ignore[no-untyp
         np.testing.assert_array_equal(ours.scores[key], theirs.scores[key][: len(ours.scores[key])], err_msg=key)
 
 
+def test_the_best_bm25_scores_are_found_without_sorting_them_all() -> None:
+    """The threshold from a sample never loses one of the best k positive scores (ties: earlier first),
+    whatever the share of zeros, ties or k."""
+    import numpy as np
+
+    from ragctl.retrieval.keyword import _above
+
+    rng = np.random.default_rng(7)
+    for size, share, levels in [(1_000_000, 0.3, 0), (200_000, 0.001, 0), (100_000, 0.5, 3), (50_000, 0.0001, 0)]:
+        scores = np.zeros(size, dtype=np.float32)
+        hit = rng.random(size) < share
+        values = rng.integers(1, levels + 1, hit.sum()) if levels else rng.random(hit.sum()) * 10
+        scores[hit] = values.astype(np.float32)
+        for k in (1, 5, 50, 200):
+            every = np.flatnonzero(scores > 0)
+            expected = every[np.lexsort((every, -scores[every]))][:k]
+            found = _above(scores, k)
+            assert np.array_equal(found[np.lexsort((found, -scores[found]))][:k], expected), (size, share, k)
+
+
 def test_an_updated_index_is_the_index_built_from_scratch(tmp_path: Path) -> None:
     """After a file is added, or deleted, the earlier index updated with that file's chunks alone equals
     the index built from the whole collection (ids, pages, vectors, parts, titles, token ids, BM25)."""

@@ -112,17 +112,30 @@ class KeywordIndex:
         if not known:  # nothing but stop words and words no chunk has
             return []
         scores = self._bm25.get_scores(known)  # one pass over the query words' postings
-        # Within given chunks, the best k among them alone (a partition of all scores costs ~12 ms at
-        # 1,000,000 chunks); over all chunks, one partition of them all.
-        if positions is None:
-            candidates = np.argpartition(-scores, k - 1)[:k] if len(scores) > k else np.arange(len(scores))
-        else:
-            candidates = np.asarray(positions)
+        candidates = _above(scores, k) if positions is None else np.asarray(positions)
         values = scores[candidates]
         kept = values > 0
         candidates, values = candidates[kept], values[kept]
-        if len(values) > k:
-            best = np.argpartition(-values, k - 1)[:k]
-            candidates, values = candidates[best], values[best]
-        order = np.lexsort((candidates, -values))
+        order = np.lexsort((candidates, -values))[:k]
         return [(int(candidates[i]), float(values[i])) for i in order]
+
+
+SAMPLE = 20_000
+
+
+def _above(scores: Any, k: int) -> Any:
+    """Positions that include every one of the best k positive scores: those at or above a threshold a
+    strided sample of the scores puts a few times k places down (about 2 ms at 1,000,000 chunks, where a
+    partition of every score costs 12-20 ms); all positive ones when that finds fewer than k."""
+    import numpy as np
+
+    stride = len(scores) // SAMPLE
+    if stride > 1:
+        sample = scores[::stride]
+        place = len(sample) - min(len(sample), 4 * k // stride + 2)
+        threshold = np.partition(sample, place)[place]
+        if threshold > 0:
+            found = np.flatnonzero(scores >= threshold)
+            if len(found) >= k:  # then no score below the threshold can be among the best k
+                return found
+    return np.flatnonzero(scores > 0)
