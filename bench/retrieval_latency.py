@@ -91,6 +91,35 @@ def build(source: Any, target_dir: Path, chunks: int) -> Any:
     return target
 
 
+def index(store_dir: str) -> dict[str, Any]:
+    """In a fresh process, as ingest does it: the store's search index built from every chunk (unless one
+    is saved already), then updated after one file changed; the seconds each took and the peak RSS."""
+    import resource
+
+    from ragctl.components.vector_stores import open_collection
+    from ragctl.config.model import VectorStoreConfig
+    from ragctl.env import apply_offline_defaults
+    from ragctl.retrieval.index import find, marker
+
+    apply_offline_defaults()
+    store = VectorStoreConfig(path=store_dir, collection="latency")
+    collection = open_collection(store)
+    digest = f"bench-{collection.count()}"
+    started = time.perf_counter()
+    built = None
+    if not find.usable(find.folder(store, digest), digest, collection.count()):
+        find.save_for(collection, store, digest)
+        marker.mark(collection, digest)
+        built = round(time.perf_counter() - started, 1)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {
+        "index_build_s": built,
+        "index_build_peak_mb": round(peak) if built else None,
+        "index_update_s": one_file_changed(collection, store, digest),
+        "peak_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+    }
+
+
 def one_file_changed(collection: Any, store: Any, digest: str) -> float:
     """Seconds to update the saved index after an ingest rewrote one file (its chunks deleted and written
     again, as ingest does): the earlier index plus that file's chunks read back (retrieval/index/update.py)."""
@@ -177,7 +206,11 @@ def main() -> None:
     parser.add_argument("--chunks", type=int, nargs="+", default=[50_000, 1_000_000])
     parser.add_argument("--work", type=Path, default=Path("/tmp/ragctl-bench-latency"))
     parser.add_argument("--probe", nargs=3, metavar=("STORE", "PATH", "SPAWNED"), help=argparse.SUPPRESS)
+    parser.add_argument("--index", metavar="STORE", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.index:
+        print(json.dumps(index(args.index)))
+        return
     if args.probe:
         print(json.dumps(probe(args.probe[0], args.qa, args.probe[1], float(args.probe[2]))))
         return
@@ -185,7 +218,6 @@ def main() -> None:
     from ragctl.components.vector_stores import open_collection
     from ragctl.config.model import VectorStoreConfig
     from ragctl.env import apply_offline_defaults
-    from ragctl.retrieval.index import find, marker
 
     apply_offline_defaults()
     source = open_collection(VectorStoreConfig(path=args.source_dir, collection=args.collection))
@@ -193,15 +225,14 @@ def main() -> None:
     for chunks in args.chunks:
         store_dir = args.work / f"chroma-{chunks}"
         collection = build(source, store_dir, chunks)
-        store = VectorStoreConfig(path=str(store_dir), collection="latency")
-        digest = f"bench-{collection.count()}"
-        started = time.perf_counter()
-        if not find.usable(find.folder(store, digest), digest, collection.count()):
-            find.save_for(collection, store, digest)
-            marker.mark(collection, digest)
-        row: dict[str, Any] = {"chunks": collection.count(), "index_build_s": round(time.perf_counter() - started, 1)}
-        row["index_update_s"] = one_file_changed(collection, store, digest)
+        row: dict[str, Any] = {"chunks": collection.count()}
         del collection
+        command = [sys.executable, __file__, args.source_dir, args.collection, str(args.qa), "--index", str(store_dir)]
+        done = subprocess.run(command, capture_output=True, text=True)
+        if done.returncode:
+            raise SystemExit(done.stderr[-3000:])
+        row.update(json.loads(done.stdout.strip().splitlines()[-1]))
+        print(chunks, "index", json.dumps(row), file=sys.stderr, flush=True)
         for path in PATHS:
             spawned = time.time()
             command = [sys.executable, __file__, args.source_dir, args.collection, str(args.qa), "--probe"]
@@ -246,8 +277,9 @@ def table(results: dict[str, Any]) -> str:
     for row in results.values():
         same = ", ".join(f"{m} {row[f'same top 5, {m}']:.3f}" for m in MODES)
         lines.append(
-            f"- {row['chunks']:,} chunks: index built in {row['index_build_s']} s, updated after one file "
-            f"changed in {row['index_update_s']} s; same top 5: {same}"
+            f"- {row['chunks']:,} chunks: index built in {row['index_build_s']} s "
+            f"(peak RSS {row['index_build_peak_mb']} MB), updated after one file changed in "
+            f"{row['index_update_s']} s (peak RSS of both {row['peak_mb']} MB); same top 5: {same}"
         )
     return "\n".join(lines)
 

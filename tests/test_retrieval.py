@@ -306,18 +306,25 @@ def test_bm25_scores_are_bm25s_own(collection) -> None:  # type: ignore[no-untyp
     import Stemmer
 
     from ragctl.retrieval import corpus
-    from ragctl.retrieval.keyword import KeywordIndex
+    from ragctl.retrieval.keyword import KeywordIndex, tokenize
 
     texts = [*corpus.load(collection).texts, "", "the of and", "Normans normans NORMANS"]
-    ours = KeywordIndex.of_texts(texts)._bm25
+    ours = KeywordIndex.of_tokens(*tokenize(texts, batch=7))._bm25  # batches: one vocabulary across them
     theirs = bm25s.BM25()
     theirs.index(bm25s.tokenize(texts, stopwords="en", stemmer=Stemmer.Stemmer("english"), show_progress=False))
     assert set(ours.vocab_dict) == set(theirs.vocab_dict) - {""}  # bm25s adds an empty word no text has
     for word in ["norman", "rollo", "complex", "reduct"]:
         assert word in ours.vocab_dict
         np.testing.assert_array_equal(ours.get_scores([word]), theirs.get_scores([word]))
-    for key in ("data", "indices", "indptr"):
-        np.testing.assert_array_equal(ours.scores[key], theirs.scores[key][: len(ours.scores[key])], err_msg=key)
+    assert ours.scores["num_docs"] == theirs.scores["num_docs"] == len(texts)
+    for word, number in ours.vocab_dict.items():  # each word's column: the same rows, bit for bit the same scores
+        theirs_at = theirs.vocab_dict[word]
+        for key in ("indices", "data"):
+            np.testing.assert_array_equal(
+                ours.scores[key][ours.scores["indptr"][number] : ours.scores["indptr"][number + 1]],
+                theirs.scores[key][theirs.scores["indptr"][theirs_at] : theirs.scores["indptr"][theirs_at + 1]],
+                err_msg=f"{word}: {key}",
+            )
 
 
 def test_the_best_bm25_scores_are_found_without_sorting_them_all() -> None:

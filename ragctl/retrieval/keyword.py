@@ -10,22 +10,31 @@ from typing import Any
 TOKENS, STARTS = "tokens.npy", "token_starts.npy"
 
 
-def tokenize(texts: list[str]) -> tuple[Any, Any, list[str]]:
-    """(flat token ids, starts: text t's ids are ids[starts[t]:starts[t + 1]], vocabulary: id -> token)."""
+def tokenize(texts: list[str], batch: int = 10_000) -> tuple[Any, Any, list[str]]:
+    """(flat token ids, starts: text t's ids are ids[starts[t]:starts[t + 1]], vocabulary: id -> token).
+    A batch at a time: bm25s gives a Python list of ints per text, ~5 GB at 1,000,000 chunks at once."""
     import itertools
 
     import bm25s
     import numpy as np
     import Stemmer
 
-    got = bm25s.tokenize(texts, stopwords="en", stemmer=Stemmer.Stemmer("english"), show_progress=False)
-    lengths = np.fromiter((len(ids) for ids in got.ids), dtype=np.int64, count=len(got.ids))
-    starts = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
-    flat = np.fromiter(itertools.chain.from_iterable(got.ids), dtype=np.int32, count=int(starts[-1]))
-    vocabulary = [""] * len(got.vocab)
-    for token, number in got.vocab.items():
-        vocabulary[number] = token
-    return flat, starts, vocabulary
+    stemmer = Stemmer.Stemmer("english")
+    vocabulary: dict[str, int] = {}
+    flats, lengths = [], []
+    for start in range(0, len(texts), batch):
+        got = bm25s.tokenize(texts[start : start + batch], stopwords="en", stemmer=stemmer, show_progress=False)
+        number = np.empty(len(got.vocab), dtype=np.int32)  # this batch's token id -> the corpus's
+        for token, local in got.vocab.items():
+            number[local] = vocabulary.setdefault(token, len(vocabulary))
+        sizes = np.fromiter((len(ids) for ids in got.ids), dtype=np.int64, count=len(got.ids))
+        flat = np.fromiter(itertools.chain.from_iterable(got.ids), dtype=np.int32, count=int(sizes.sum()))
+        flats.append(number[flat])
+        lengths.append(sizes)
+    sizes = np.concatenate(lengths) if lengths else np.zeros(0, dtype=np.int64)
+    starts = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+    flat = np.concatenate(flats) if flats else np.zeros(0, dtype=np.int32)
+    return flat, starts, list(vocabulary)  # a dict keeps insertion order: id -> token
 
 
 class KeywordIndex:
