@@ -12,7 +12,7 @@ TOKENS, STARTS = "tokens.npy", "token_starts.npy"
 
 def tokenize(texts: list[str], batch: int = 10_000) -> tuple[Any, Any, list[str]]:
     """(flat token ids, starts: text t's ids are ids[starts[t]:starts[t + 1]], vocabulary: id -> token).
-    A batch at a time: bm25s gives a Python list of ints per text, ~5 GB at 1,000,000 chunks at once."""
+    A batch at a time: bm25s gives a Python list of ints per text, gigabytes at 1,000,000 chunks at once."""
     import itertools
 
     import bm25s
