@@ -13,7 +13,6 @@ PAGE = 5000
 class Corpus:
     ids: list[str] = field(default_factory=list)
     texts: list[str] = field(default_factory=list)  # what was embedded: title + chunk
-    documents: list[str] = field(default_factory=list)  # what the store holds: the chunk
     metadatas: list[dict[str, Any]] = field(default_factory=list)
     vectors: Any = None  # unit-length float32 rows, when loaded (exact search within named documents)
 
@@ -52,23 +51,27 @@ def load(collection: Any, vectors: bool = False, files: list[str] | None = None)
     include = ["documents", "metadatas", *(["embeddings"] if vectors else [])]
     where = None if files is None else {"file": {"$in": list(files)}}
     every = collection.get(where=where, include=[])["ids"]  # ids alone: one call, ~10 s at 1,000,000 chunks
-    parts = []
+    matrix: Any = None  # filled a page at a time: at 1,000,000 chunks it is 1.5 GB, so held once
     for start in range(0, len(every), PAGE):
         got = collection.get(ids=every[start : start + PAGE], include=include)
         for chunk_id, document, metadata in zip(got["ids"], got["documents"] or [], got["metadatas"] or []):
+            kept = dict(metadata or {})
             corpus.ids.append(chunk_id)
-            corpus.documents.append(document or "")
-            corpus.metadatas.append(dict(metadata or {}))
-            corpus.texts.append(embedded_text(document or "", dict(metadata or {})))
-        if vectors:
-            parts.append(np.asarray(got["embeddings"], dtype=np.float32).reshape(len(got["ids"]), -1))
+            corpus.metadatas.append(kept)
+            corpus.texts.append(embedded_text(document or "", kept))
+        if vectors and len(got["ids"]):
+            page = np.asarray(got["embeddings"], dtype=np.float32).reshape(len(got["ids"]), -1)
+            if matrix is None:
+                matrix = np.empty((len(every), page.shape[1]), dtype=np.float32)
+            matrix[len(corpus.ids) - len(page) : len(corpus.ids)] = page  # row i is corpus.ids[i]
     # One order whatever order Chroma returns them in, so every reader of a collection ranks ties alike.
     order = sorted(range(len(corpus.ids)), key=lambda i: _place(corpus.metadatas[i], corpus.ids[i]))
-    for name in ("ids", "texts", "documents", "metadatas"):
+    for name in ("ids", "texts", "metadatas"):
         setattr(corpus, name, [getattr(corpus, name)[i] for i in order])
-    if vectors and parts:
-        matrix = np.concatenate(parts)[order]
-        corpus.vectors = matrix / np.maximum(np.linalg.norm(matrix, axis=1, keepdims=True), 1e-12)
+    if matrix is not None:
+        matrix = matrix[: len(corpus.ids)][order]
+        matrix /= np.maximum(np.linalg.norm(matrix, axis=1, keepdims=True), 1e-12)
+        corpus.vectors = matrix
     return corpus
 
 
