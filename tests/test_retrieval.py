@@ -347,6 +347,27 @@ def test_the_best_bm25_scores_are_found_without_sorting_them_all() -> None:
             assert np.array_equal(found[np.lexsort((found, -scores[found]))][:k], expected), (size, share, k)
 
 
+def test_bm25_within_named_chunks_scores_as_over_all_of_them(collection) -> None:  # type: ignore[no-untyped-def]
+    """Scoring the chunks of named documents from slices of the postings gives exactly the scores bm25s
+    gives them when it scores every chunk: one document, several, out of order, none."""
+    import bm25s
+    import numpy as np
+
+    from ragctl.retrieval.index.build import build
+
+    index = build(collection)
+    keyword = index.keyword
+    rows = [index.rows(index.files[:1]), index.rows(index.files[-1:] + index.files[:1]), index.rows(index.files)]
+    rows += [np.asarray([5, 2, 9, 2 + len(index) // 2]), np.zeros(0, dtype=np.int64)]
+    for question in ["Who was Guy's rival?", "Normans Normandy Rollo", "complexity class reductions Norman"]:
+        words = [w for w in bm25s.tokenize(question, stopwords="en", return_ids=False, show_progress=False,
+                                             stemmer=keyword._stemmer)[0] if w in keyword._bm25.vocab_dict]  # fmt: skip
+        assert words
+        every = keyword._bm25.get_scores(words)
+        for positions in rows:
+            np.testing.assert_array_equal(keyword.scores_within(words, positions), every[positions])
+
+
 def test_an_updated_index_is_the_index_built_from_scratch(tmp_path: Path) -> None:
     """After a file is added, or deleted, the earlier index updated with that file's chunks alone equals
     the index built from the whole collection (ids, pages, vectors, parts, titles, token ids, BM25)."""

@@ -120,13 +120,46 @@ class KeywordIndex:
         known = [token for token in tokens[0] if token in self._bm25.vocab_dict]
         if not known:  # nothing but stop words and words no chunk has
             return []
-        scores = self._bm25.get_scores(known)  # one pass over the query words' postings
-        candidates = _above(scores, k) if positions is None else np.asarray(positions)
-        values = scores[candidates]
+        if positions is None:
+            scores = self._bm25.get_scores(known)  # one pass over the query words' postings
+            candidates = _above(scores, k)
+            values = scores[candidates]
+        else:
+            candidates = np.asarray(positions)
+            values = self.scores_within(known, candidates)
         kept = values > 0
         candidates, values = candidates[kept], values[kept]
         order = np.lexsort((candidates, -values))[:k]
         return [(int(candidates[i]), float(values[i])) for i in order]
+
+    def scores_within(self, words: list[str], positions: Any) -> Any:
+        """bm25s' scores of the given chunks alone (get_scores(words)[positions], the same float32 sums in
+        the same order) from the slice of each word's postings between the first and last position: a
+        question that names documents scores their few hundred chunks, not every chunk (~9 ms at 1,000,000).
+        Relies on each word's postings being in row order, as retrieval/bm25.py writes them."""
+        import numpy as np
+
+        positions = np.asarray(positions, dtype=np.int64)
+        found = np.zeros(len(positions), dtype=np.float32)
+        if not len(positions):
+            return found
+        order = None if np.all(positions[1:] >= positions[:-1]) else np.argsort(positions, kind="stable")
+        ranked = positions if order is None else positions[order]
+        matrix = self._bm25.scores
+        data, rows_of, starts = matrix["data"], matrix["indices"], matrix["indptr"]
+        sums = np.zeros(len(ranked), dtype=np.float32)
+        for word in self._bm25.get_tokens_ids(words):
+            start, end = int(starts[word]), int(starts[word + 1])
+            column = rows_of[start:end]
+            first, last = (int(i) for i in np.searchsorted(column, [ranked[0], ranked[-1] + 1]))
+            rows = column[first:last]
+            at = np.minimum(np.searchsorted(ranked, rows), len(ranked) - 1)
+            hit = ranked[at] == rows
+            sums[at[hit]] += data[start + first : start + last][hit]
+        if order is None:
+            return sums
+        found[order] = sums
+        return found
 
 
 SAMPLE = 20_000
