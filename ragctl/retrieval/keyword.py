@@ -140,9 +140,8 @@ class KeywordIndex:
         import numpy as np
 
         positions = np.asarray(positions, dtype=np.int64)
-        found = np.zeros(len(positions), dtype=np.float32)
         if not len(positions):
-            return found
+            return np.zeros(0, dtype=np.float32)
         order = None if np.all(positions[1:] >= positions[:-1]) else np.argsort(positions, kind="stable")
         ranked = positions if order is None else positions[order]
         matrix = self._bm25.scores
@@ -158,6 +157,7 @@ class KeywordIndex:
             sums[at[hit]] += data[start + first : start + last][hit]
         if order is None:
             return sums
+        found = np.empty_like(sums)
         found[order] = sums
         return found
 

@@ -112,10 +112,9 @@ def save_for(
     from ragctl.retrieval.index.build import build
     from ragctl.retrieval.index.update import update
 
-    earlier = folder(store, base) if base and changed is not None else None
-    if earlier is not None and disk.meta(earlier) is not None:
-        index = update(disk.load(earlier), collection, changed or set(), digest)
-        read = len(changed or ())
+    if base and changed is not None and disk.meta(folder(store, base)) is not None:
+        index = update(disk.load(folder(store, base)), collection, changed, digest)
+        read = len(changed)
     else:
         index = build(collection, digest)
         read = len(index.files)
