@@ -25,3 +25,33 @@ def assert_same_index(got: Any, expected: Any) -> None:
         for key in ("indices", "data"):
             a, b = (m[key][start:end] for m, (start, end) in zip(matrices, columns))
             np.testing.assert_array_equal(a, b, err_msg=f"{word}: {key}")
+
+
+def index_of_sorted_chunks(collection: Any) -> Any:
+    """The search index as its definition says, from every chunk read at once and sorted in Python: the
+    oracle the page-by-page build is checked against."""
+    from ragctl.retrieval.corpus import chunk_index, embedded_text
+    from ragctl.retrieval.index.build import _page
+    from ragctl.retrieval.index.model import SearchIndex
+    from ragctl.retrieval.keyword import KeywordIndex
+    from ragctl.retrieval.parts import PartIndex
+
+    got = collection.get(include=["documents", "metadatas", "embeddings"])
+    rows = sorted(
+        zip(got["ids"], got["documents"], got["metadatas"], got["embeddings"]),
+        key=lambda row: (str(row[2].get("file")), chunk_index(row[2]), row[0]),
+    )
+    files = sorted({str(m.get("file")) for _, _, m, _ in rows})
+    vectors = np.asarray([v for *_, v in rows], dtype=np.float32)
+    vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+    counts = [sum(1 for _, _, m, _ in rows if m.get("file") == f) for f in files]
+    return SearchIndex(
+        ids=np.asarray([i.encode() for i, *_ in rows]),
+        files=files,
+        starts=np.concatenate([[0], np.cumsum(counts)]).astype(np.int64),
+        titles={str(m.get("file")): str(m.get("title") or "") for _, _, m, _ in rows},
+        pages=np.asarray([_page(m) for _, _, m, _ in rows], dtype=np.int32),
+        vectors=vectors,
+        keyword=KeywordIndex.of_texts([embedded_text(d, m) for _, d, m, _ in rows]),
+        parts=PartIndex([m for _, _, m, _ in rows]).under,
+    )

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -308,7 +309,8 @@ def test_bm25_scores_are_bm25s_own(collection) -> None:  # type: ignore[no-untyp
     from ragctl.retrieval import corpus
     from ragctl.retrieval.keyword import KeywordIndex, tokenize
 
-    texts = [*corpus.load(collection).texts, "", "the of and", "Normans normans NORMANS"]
+    chunks = [t for page in corpus.pages(collection) for t in page.texts]
+    texts = [*chunks, "", "the of and", "Normans normans NORMANS"]
     ours = KeywordIndex.of_tokens(*tokenize(texts, batch=7))._bm25  # batches: one vocabulary across them
     theirs = bm25s.BM25()
     theirs.index(bm25s.tokenize(texts, stopwords="en", stemmer=Stemmer.Stemmer("english"), show_progress=False))
@@ -368,15 +370,27 @@ def test_bm25_within_named_chunks_scores_as_over_all_of_them(collection) -> None
             np.testing.assert_array_equal(keyword.scores_within(words, positions), every[positions])
 
 
+class Reversed:
+    """A collection that lists its ids in the reverse of Chroma's order."""
+
+    def __init__(self, collection: Any) -> None:
+        self.collection = collection
+
+    def get(self, **query: Any) -> Any:
+        got = self.collection.get(**query)
+        if query.get("include") == []:
+            got["ids"] = got["ids"][::-1]
+        return got
+
+
 def test_an_updated_index_is_the_index_built_from_scratch(tmp_path: Path) -> None:
     """After a file is added, or deleted, the earlier index updated with that file's chunks alone equals
     the index built from the whole collection (ids, pages, vectors, parts, titles, token ids, BM25)."""
     from ragctl.components.vector_stores import open_collection
     from ragctl.config.model import VectorStoreConfig
-    from ragctl.retrieval import corpus
-    from ragctl.retrieval.index.build import build, of_corpus
+    from ragctl.retrieval.index.build import build
     from ragctl.retrieval.index.update import update
-    from tests.indexes import assert_same_index
+    from tests.indexes import assert_same_index, index_of_sorted_chunks
 
     docs = tmp_path / "source"
     docs.mkdir()
@@ -387,8 +401,12 @@ def test_an_updated_index_is_the_index_built_from_scratch(tmp_path: Path) -> Non
     collection = open_collection(VectorStoreConfig(path=str(tmp_path / "chroma"), collection="update"))
     full = build(collection)
     assert full.files[0] == "0-normans.txt" and full.parts
+    assert_same_index(full, index_of_sorted_chunks(collection))
+    # pages of 7 chunks, read in Chroma's order and in the reverse of it: the same index
+    assert_same_index(build(collection, page=7), full)
+    assert_same_index(build(Reversed(collection), page=7), full)
     added = full.files[0]  # before the others: every later row and part moves
-    before = of_corpus(corpus.load(collection, vectors=True, files=full.files[1:]))
+    before = build(collection, files=full.files[1:])
     assert_same_index(update(before, collection, {added}, "d1"), full)
     deleted = full.files[1]
     collection.delete(where={"file": deleted})

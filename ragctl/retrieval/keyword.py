@@ -11,30 +11,71 @@ TOKENS, STARTS = "tokens.npy", "token_starts.npy"
 
 
 def tokenize(texts: list[str], batch: int = 10_000) -> tuple[Any, Any, list[str]]:
-    """(flat token ids, starts: text t's ids are ids[starts[t]:starts[t + 1]], vocabulary: id -> token).
-    A batch at a time: bm25s gives a Python list of ints per text, gigabytes at 1,000,000 chunks at once."""
-    import itertools
-
-    import bm25s
-    import numpy as np
-    import Stemmer
-
-    stemmer = Stemmer.Stemmer("english")
-    vocabulary: dict[str, int] = {}
-    flats, lengths = [], []
+    """(flat token ids, starts: text t's ids are ids[starts[t]:starts[t + 1]], vocabulary: id -> token)."""
+    tokens = Tokens()
     for start in range(0, len(texts), batch):
-        got = bm25s.tokenize(texts[start : start + batch], stopwords="en", stemmer=stemmer, show_progress=False)
+        tokens.add(texts[start : start + batch])
+    return tokens.result()
+
+
+class Tokens:
+    """Texts tokenized as bm25s does, a batch at a time into one vocabulary, kept as numpy arrays: bm25s
+    gives a Python list of ints per text, gigabytes at 1,000,000 chunks at once."""
+
+    def __init__(self) -> None:
+        import Stemmer
+
+        self._stemmer = Stemmer.Stemmer("english")
+        self._vocabulary: dict[str, int] = {}
+        self._flats: list[Any] = []
+        self._lengths: list[Any] = []
+
+    def add(self, texts: list[str]) -> None:
+        import itertools
+
+        import bm25s
+        import numpy as np
+
+        if not texts:
+            return
+        got = bm25s.tokenize(texts, stopwords="en", stemmer=self._stemmer, show_progress=False)
         number = np.empty(len(got.vocab), dtype=np.int32)  # this batch's token id -> the corpus's
         for token, local in got.vocab.items():
-            number[local] = vocabulary.setdefault(token, len(vocabulary))
+            number[local] = self._vocabulary.setdefault(token, len(self._vocabulary))
         sizes = np.fromiter((len(ids) for ids in got.ids), dtype=np.int64, count=len(got.ids))
         flat = np.fromiter(itertools.chain.from_iterable(got.ids), dtype=np.int32, count=int(sizes.sum()))
-        flats.append(number[flat])
-        lengths.append(sizes)
-    sizes = np.concatenate(lengths) if lengths else np.zeros(0, dtype=np.int64)
-    starts = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
-    flat = np.concatenate(flats) if flats else np.zeros(0, dtype=np.int32)
-    return flat, starts, list(vocabulary)  # a dict keeps insertion order: id -> token
+        self._flats.append(number[flat])
+        self._lengths.append(sizes)
+
+    def result(self, order: Any = None) -> tuple[Any, Any, list[str]]:
+        """As tokenize() gives them, the texts in the order added, or text order[i] as the i-th."""
+        import numpy as np
+
+        sizes = np.concatenate(self._lengths) if self._lengths else np.zeros(0, dtype=np.int64)
+        flat = np.concatenate(self._flats) if self._flats else np.zeros(0, dtype=np.int32)
+        self._flats, self._lengths = [], []
+        starts = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+        if order is not None:
+            flat, starts = _reordered(flat, starts, np.asarray(order, dtype=np.int64))
+        return flat, starts, list(self._vocabulary)  # a dict keeps insertion order: id -> token
+
+
+def _reordered(flat: Any, starts: Any, order: Any, block: int = 100_000) -> tuple[Any, Any]:
+    """The texts' token ids with text order[i] as the i-th; gathered a block of texts at a time, so the
+    gather's index array is never the size of every token (90,000,000 at 1,000,000 chunks)."""
+    import numpy as np
+
+    sizes = np.diff(starts)[order]
+    moved = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+    out = np.empty_like(flat)
+    for first in range(0, len(order), block):
+        texts = order[first : first + block]
+        lengths = sizes[first : first + block]
+        begin, end = moved[first], moved[first + len(texts)]
+        # each token's place in `flat`: its text's start there, plus its place within the text
+        source = np.repeat(starts[texts] - moved[first : first + len(texts)], lengths) + np.arange(begin, end)
+        out[begin:end] = flat[source]
+    return out, moved
 
 
 class KeywordIndex:

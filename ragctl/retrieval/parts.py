@@ -29,25 +29,15 @@ class PartIndex:
     """The pages under each part, as positions of their chunks in the corpus (`under`: part -> positions)."""
 
     def __init__(self, metadatas: Iterable[dict[str, Any]] = (), under: dict[str, Any] | None = None) -> None:
-        import numpy as np
-
         if under is not None:  # as the search index saved it
             self.under = under
             return
         from ragctl.retrieval.pages import page_of
 
-        pages: dict[tuple[str, Any], list[int]] = {}
-        parts_of_page: dict[tuple[str, Any], set[str]] = {}
-        for position, metadata in enumerate(metadatas):
-            page = page_of(metadata)
-            pages.setdefault(page, []).append(position)
-            headings = f"{metadata.get('section') or ''} | {metadata.get('headings') or ''}"
-            parts_of_page.setdefault(page, set()).update(named(headings))
-        gathered: dict[str, list[int]] = {}
-        for page, parts in parts_of_page.items():
-            for part in parts:
-                gathered.setdefault(part, []).extend(pages[page])
-        self.under = {part: np.asarray(sorted(positions), dtype=np.int64) for part, positions in gathered.items()}
+        pages = PagesParts()
+        for metadata in metadatas:
+            pages.add(page_of(metadata), metadata)
+        self.under = pages.under(range(len(pages.page_of_row)))
 
     def __bool__(self) -> bool:
         return bool(self.under)
@@ -56,3 +46,37 @@ class PartIndex:
         """part -> the chunk positions of the pages under it, for each part the question names that the
         collection has."""
         return {part: self.under[part] for part in sorted(named(question)) if part in self.under}
+
+
+class PagesParts:
+    """Gathers, chunk by chunk in any order, the parts each page's headings name; under(positions) then
+    gives each part's chunk positions, row r of what was added being at positions[r]."""
+
+    def __init__(self) -> None:
+        self.page_of_row: list[int] = []  # row -> its page's number
+        self._numbers: dict[tuple[str, Any], int] = {}  # page -> its number
+        self._parts: list[set[str]] = []  # page number -> the parts its headings name
+        self._named: dict[str, set[str]] = {}  # heading path -> named(it): most chunks share a few
+
+    def add(self, page: tuple[str, Any], metadata: dict[str, Any]) -> None:
+        number = self._numbers.setdefault(page, len(self._numbers))
+        if number == len(self._parts):
+            self._parts.append(set())
+        self.page_of_row.append(number)
+        headings = f"{metadata.get('section') or ''} | {metadata.get('headings') or ''}"
+        if headings not in self._named:
+            self._named[headings] = named(headings)
+        self._parts[number].update(self._named[headings])
+
+    def under(self, positions: Any) -> dict[str, Any]:
+        import numpy as np
+
+        rows_of_page: list[list[int]] = [[] for _ in self._parts]
+        for row, number in enumerate(self.page_of_row):
+            rows_of_page[number].append(row)
+        at = np.asarray(positions, dtype=np.int64)
+        gathered: dict[str, list[Any]] = {}
+        for number, parts in enumerate(self._parts):
+            for part in parts:
+                gathered.setdefault(part, []).append(at[rows_of_page[number]])
+        return {part: np.sort(np.concatenate(found)) for part, found in gathered.items()}

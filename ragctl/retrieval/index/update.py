@@ -17,10 +17,9 @@ from ragctl.retrieval.index.model import SearchIndex
 
 def update(base: SearchIndex, collection: Any, changed: set[str], digest: str) -> SearchIndex:
     """`base` with the chunks of the `changed` files (added, changed or deleted) as the collection has them now."""
-    from ragctl.retrieval import corpus
-    from ragctl.retrieval.index.build import of_corpus
+    from ragctl.retrieval.index.build import build
 
-    fresh = of_corpus(corpus.load(collection, vectors=True, files=sorted(changed)))
+    fresh = build(collection, files=sorted(changed))
     blocks = [(f, base) for f in base.files if f not in changed] + [(f, fresh) for f in fresh.files]
     return merge(sorted(blocks, key=lambda block: block[0]), digest)
 
