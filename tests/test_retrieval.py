@@ -288,6 +288,7 @@ def test_the_saved_search_index_retrieves_as_one_built_in_memory(store: Path, co
 
     from ragctl.config.model import VectorStoreConfig
     from ragctl.retrieval import Retriever
+    from ragctl.retrieval.index.disk import will_need
 
     where = VectorStoreConfig(path=str(store), collection="retrieval")
     questions = [json.loads(line)["question"] for line in (SAMPLE / "qa.jsonl").read_text().splitlines() if line]
@@ -296,6 +297,9 @@ def test_the_saved_search_index_retrieves_as_one_built_in_memory(store: Path, co
         saved, built = Retriever(config, embed, collection, store=where), Retriever(config, embed, collection)
         assert (saved.index_source, built.index_source) == ("saved", "built")
         assert isinstance(saved._index.vectors, np.memmap)  # read from disk as needed, not held
+        # the files every query reads (BM25 postings, ids, pages) are mapped too, and can be read ahead
+        assert will_need(*saved._index.keyword.postings(), saved._index.ids, saved._index.pages[1:]) == 5
+        assert will_need(np.zeros(3)) == 0
         for question in questions:
             assert _same(saved.search(question)) == _same(built.search(question)), (settings, question)
 

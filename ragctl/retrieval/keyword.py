@@ -149,6 +149,12 @@ class KeywordIndex:
         starts = np.load(folder / STARTS, mmap_mode="r", allow_pickle=False)
         return cls(bm25s.BM25.load(str(folder), mmap=True, show_progress=False), tokens, starts)
 
+    def postings(self) -> list[Any]:
+        """The arrays of the score matrix a query reads (empty for an empty index)."""
+        if self._bm25 is None:
+            return []
+        return [self._bm25.scores[name] for name in ("data", "indices", "indptr")]
+
     def search(self, query: str, k: int, positions: Any = None) -> list[tuple[int, float]]:
         """(position in the corpus, score) of the best k chunks with a positive score, best first (ties: the
         earlier position); `positions` keeps only those chunks."""
