@@ -3,7 +3,8 @@
 with the same splitter and model, (c) `ragctl ingest` cold, (d) again with nothing changed, (e) after one
 file changed. Then, with --scale, a corpus of N one-page PDFs cut from the real filings, for memory and
 linearity. Whole-process wall time and peak RSS of the process tree (workers included).
-Usage: python bench/ingest.py [--corpus DIR] [--scale 250,1000] [--pdfium]"""
+With --small N, the first N files alone with each PDF engine (the small-corpus goal).
+Usage: python bench/ingest.py [--corpus DIR] [--scale 250,1000] [--pdfium] [--small 5 [--only-small]]"""
 
 from __future__ import annotations
 
@@ -87,6 +88,31 @@ def with_pdfium(corpus: Path, work: Path) -> list[dict]:
     return rows
 
 
+def small(corpus: Path, work: Path, count: int) -> list[dict]:
+    """The first `count` files alone, cold with each PDF engine, against the raw embedding of what each
+    embedded: a small corpus, where start-up and the first file's parse are not hidden by the rest."""
+    rows = []
+    for engine in ("pypdf", "pdfium"):
+        folder = work / f"small-{engine}"
+        (folder / "docs").mkdir(parents=True)
+        for pdf in sorted(corpus.glob("*.pdf"))[:count]:
+            shutil.copy(pdf, folder / "docs")
+        (folder / "ragctl.yaml").write_text(
+            CONFIG.replace("paths: [docs]", f"paths: [docs], pdf: {{engine: {engine}}}")
+        )
+        wall, rss, cold = ragctl(folder)
+        _wall, rss_a, out = run(
+            [sys.executable, str(ROOT / "bench" / "raw_embedding.py"), "state/chroma", "bench"], folder
+        )
+        n, _load_s, embed_s = out.split()
+        chunks = cold["summary"]["chunks"]["added"]
+        rows.append({"step": f"(s) {count} files, cold, {engine}", "wall_s": wall, "rss_mb": rss, "chunks": chunks})
+        rows.append(
+            {"step": "(s_a) raw embedding of those chunks", "wall_s": float(embed_s), "rss_mb": rss_a, "chunks": int(n)}
+        )
+    return rows
+
+
 def one_page_pdfs(corpus: Path, target: Path, count: int) -> int:
     """`count` one-page PDFs cut from the corpus's real pages, round robin; returns the pages used."""
     from pypdf import PdfReader, PdfWriter, overwrite_configuration
@@ -122,11 +148,19 @@ def main() -> None:
     parser.add_argument("--corpus", type=Path, default=ROOT.parent / "shared" / "corpora" / "sec10q" / "docs")
     parser.add_argument("--scale", default="", help="comma-separated corpus sizes in one-page PDFs, e.g. 250,1000")
     parser.add_argument("--pdfium", action="store_true", help="also (c) and (a) with ingestion.pdf.engine pdfium")
+    parser.add_argument("--small", type=int, default=0, help="also the first N files alone, with each PDF engine")
+    parser.add_argument("--only-small", action="store_true", help="the --small rows alone")
     opts = parser.parse_args()
     if not opts.corpus.is_dir():
         raise SystemExit(f"corpus not found: {opts.corpus} (pass --corpus DIR)")
     results: dict = {"corpus": str(opts.corpus)}
     with tempfile.TemporaryDirectory() as tmp:
+        if opts.small:
+            results["small"] = rows = small(opts.corpus, Path(tmp), opts.small)
+            results["small_ratios"] = {r["step"]: r["wall_s"] / n["wall_s"] for r, n in zip(rows[::2], rows[1::2])}
+        if opts.only_small:
+            print(json.dumps(results, indent=2))
+            return
         results["side_by_side"] = rows = side_by_side(opts.corpus, Path(tmp) / "side")
         cold, raw, plain, unchanged = rows[0]["wall_s"], rows[1]["wall_s"], rows[2]["wall_s"], rows[3]["wall_s"]
         results["ratios"] = {"c/a": cold / raw, "c/b": cold / plain, "d/c": unchanged / cold}

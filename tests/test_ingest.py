@@ -421,3 +421,45 @@ def test_pdf_password_from_the_environment_never_reaches_mlflow(
     assert written and not any(password in text for text in written), "the password reached the store"
     shown = CliRunner().invoke(app, ["config", "-c", "ragctl.yaml"])
     assert password not in shown.output and "**********" in shown.output
+
+
+@pytest.mark.e2e
+def test_files_read_ahead_are_used_only_for_the_same_jobs(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The reads an ingest starts before its lock serve the run only when the plan under the lock names the
+    same jobs (another ingest may have run in between); else the files are read again. The model loads
+    meanwhile, and the embedder is asked before every batch how many threads the reading leaves it."""
+    from ragctl.config.model import RagctlConfig
+    from ragctl.stages.ingest import pipeline
+    from ragctl.stages.ingest.ahead import Ahead
+    from ragctl.stages.ingest.work import embed, job
+
+    started: list[list[str]] = []
+
+    class Counted(pipeline.Readers):
+        def __init__(self, jobs, workers, timeout) -> None:  # type: ignore[no-untyped-def]
+            started.append([j.name for j in jobs])
+            super().__init__(jobs, workers, timeout)
+
+    monkeypatch.setattr(pipeline, "Readers", Counted)
+    config = RagctlConfig()
+    docs = project / "sample_docs"
+    jobs = [job(docs / name, name, "0" * 64, "k", config) for name in ("normans_crusades_and_arts.txt", "README.md")]
+    ahead = Ahead(jobs[:1], config)
+    try:
+        got = list(ahead.stream(jobs))  # not the jobs read ahead: read again
+        assert started == [[jobs[0].name], [j.name for j in jobs]]
+        assert sorted(p.file for p, _ in got) == sorted(j.name for j in jobs)
+        assert all(p.outcome == "ok" and p.chunks for p, _ in got)
+        asked: list[int] = []
+        embedded = embed(got[0][0], ahead.model(), lambda: asked.append(got[0][1]()) or 0)
+        assert len(embedded.embeddings) == len(got[0][0].chunks) == len(asked)  # batch size 1: once a chunk
+        assert asked == [0] * len(asked), "every file is read: no worker is busy"
+    finally:
+        ahead.close()
+    started.clear()
+    again = Ahead(jobs, config)
+    try:
+        assert sorted(p.file for p, _ in again.stream(list(jobs))) == sorted(j.name for j in jobs)
+        assert started == [[j.name for j in jobs]], "the same jobs: the files read ahead"
+    finally:
+        again.close()

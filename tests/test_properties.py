@@ -210,6 +210,21 @@ def _contents(collection) -> dict[str, tuple[str, str]]:  # type: ignore[no-unty
     return {i: (d, json.dumps(m, sort_keys=True)) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"])}
 
 
+class InProcessReaders:
+    """pipeline.Readers without worker processes: each file read when asked for, in this process."""
+
+    def __init__(self, jobs: list, workers: int | None, timeout: float) -> None:  # type: ignore[type-arg]
+        self.jobs = jobs
+
+    def results(self):  # type: ignore[no-untyped-def]
+        from ragctl.stages.ingest.work import prepare
+
+        return ((prepare(j), lambda: 0) for j in self.jobs)
+
+    def close(self) -> None:
+        pass
+
+
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(step, min_size=1, max_size=4))
 def test_any_edits_and_crashes_then_an_ingest_equal_one_clean_ingest(monkeypatch, steps) -> None:  # type: ignore[no-untyped-def]
@@ -224,10 +239,9 @@ def test_any_edits_and_crashes_then_an_ingest_equal_one_clean_ingest(monkeypatch
     from ragctl.records.manifest import Manifest
     from ragctl.session import Session
     from ragctl.stages import ingest
-    from ragctl.stages.ingest.work import prepare
 
     monkeypatch.setattr(embeddings, "onnx_minilm", lambda config: FakeEmbedding())
-    monkeypatch.setattr(pipeline, "prepared_files", lambda jobs, workers, timeout: ((prepare(j), 0) for j in jobs))
+    monkeypatch.setattr(pipeline, "Readers", InProcessReaders)
     countdown = [0]
     for method in ("add", "upsert", "update", "delete"):
         original = getattr(Collection, method)

@@ -116,12 +116,15 @@ class OnnxMiniLMEmbedding(BaseEmbedding):
         pooled /= np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)
         return pooled.tolist()
 
-    def embed_many(self, texts: list[str]) -> list[list[float]]:
-        """Many texts, in batches of similar length (less padding), without llama-index's per-call events."""
+    def embed_many(self, texts: list[str], threads: Callable[[], int] | None = None) -> list[list[float]]:
+        """Many texts, in batches of similar length (less padding), without llama-index's per-call events;
+        `threads()`, asked before each batch, says how many CPU threads to run it on (see use_threads)."""
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         vectors: list[list[float]] = [[] for _ in texts]
         size = max(1, self.embed_batch_size)
         for start in range(0, len(order), size):
+            if threads is not None:
+                self.use_threads(threads())
             batch = order[start : start + size]
             for i, vector in zip(batch, self._embed([texts[i] for i in batch])):
                 vectors[i] = vector

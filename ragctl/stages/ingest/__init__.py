@@ -1,7 +1,8 @@
 """ingest: documents -> clean -> chunk -> embed -> Chroma, incrementally, crash-safe, one writer at a time.
 
-Read in this order: plan.py (what changed, from the manifest; each file's key) -> pipeline.py (worker
-processes read and chunk: work.prepare of a work.Job) -> work.embed -> write.py (upsert, drop stale chunks)
+Read in this order: plan.py (what changed, from the manifest; each file's key) -> ahead.py (the model's
+load and the first reads, started before MLflow and the lock) -> pipeline.py (worker processes read and
+chunk: work.prepare of a work.Job) -> work.embed -> write.py (upsert, drop stale chunks)
 -> records/manifest.py (the record of each file) -> result.py (what is reported) -> log.py (the MLflow
 run). store.py opens the collection with its manifest; lock.py keeps a second ingest out.
 """
@@ -16,10 +17,11 @@ from ragctl.documents import discover
 from ragctl.records import tags as t
 from ragctl.records.manifest import Entry, Manifest
 from ragctl.session import Session
+from ragctl.stages.ingest.ahead import Ahead
 from ragctl.stages.ingest.plan import Plan, Todo, make_plan
 from ragctl.stages.ingest.result import FileReport, IngestResult, summarize, unchanged
 from ragctl.stages.ingest.store import Store, open_store, peek_store
-from ragctl.stages.ingest.work import Keys, Prepared, embed, job
+from ragctl.stages.ingest.work import Job, Keys, Prepared, embed, job
 
 
 def run(session: Session, dry_run: bool = False, rebuild: bool = False, wait: float = 0.0) -> IngestResult:
@@ -37,14 +39,20 @@ def run(session: Session, dry_run: bool = False, rebuild: bool = False, wait: fl
         plan = make_plan(files, peeked.manifest, peeked.collection, keys)
         if _nothing_to_do(peeked, plan):
             return _up_to_date(session, peeked, plan, started)
-    _ = session.experiment_id  # an unreachable tracking server stops the run before the store is touched
-    check_endpoints({"embedding": config.embedding.model_dump()})  # and so does an embedding endpoint
-    with collection_lock(session.store, session.chroma, wait) as renew:
-        store = open_store(session.chroma, session.store, config, keys, rebuild)
-        plan = make_plan(files, store.manifest, store.collection, keys)
-        if not rebuild and _nothing_to_do(store, plan):  # another ingest did it while this one waited
-            return _up_to_date(session, store, plan, started)
-        return _run(session, store, plan, keys, renew, started)
+    else:  # no store yet, or --rebuild: every file is to be read
+        plan = make_plan(files, Manifest(None, session.store.collection), None, keys)
+    ahead = Ahead(_jobs(plan, config), config)  # the model loads and the first files are read meanwhile
+    try:
+        _ = session.experiment_id  # an unreachable tracking server stops the run before the store is touched
+        check_endpoints({"embedding": config.embedding.model_dump()})  # and so does an embedding endpoint
+        with collection_lock(session.store, session.chroma, wait) as renew:
+            store = open_store(session.chroma, session.store, config, keys, rebuild)
+            plan = make_plan(files, store.manifest, store.collection, keys)
+            if not rebuild and _nothing_to_do(store, plan):  # another ingest did it while this one waited
+                return _up_to_date(session, store, plan, started)
+            return _run(session, store, plan, keys, renew, started, ahead)
+    finally:
+        ahead.close()
 
 
 def _nothing_to_do(store: Store, plan: Plan) -> bool:
@@ -74,7 +82,9 @@ def _tags(session: Session) -> dict[str, str]:
     return {t.COLLECTION: session.store.collection, t.STORE: describe(session.store)}
 
 
-def _run(session: Session, store: Store, plan: Plan, keys: Keys, renew: Any, started: float) -> IngestResult:
+def _run(
+    session: Session, store: Store, plan: Plan, keys: Keys, renew: Any, started: float, ahead: Ahead
+) -> IngestResult:
     from ragctl.records import runs
     from ragctl.stages.ingest import search_index
     from ragctl.stages.ingest.log import log_run
@@ -90,7 +100,7 @@ def _run(session: Session, store: Store, plan: Plan, keys: Keys, renew: Any, sta
         search_index.clear(store.collection)
         reports = _delete(store, plan)
         reports += unchanged(plan)
-        reports += _ingest(session, store, plan, keys, renew)
+        reports += _ingest(session, store, plan, keys, renew, ahead)
         digest = store.manifest.digest()
         changed = {r.file for r in reports if r.status != "unchanged"} | set(plan.orphans)
         index_seconds, index_files = search_index.rebuild(
@@ -127,9 +137,11 @@ def _delete(store: Store, plan: Plan) -> list[FileReport]:
     return reports
 
 
-def _ingest(session: Session, store: Store, plan: Plan, keys: Keys, renew: Any) -> list[FileReport]:
-    from ragctl.components import create
-    from ragctl.stages.ingest.pipeline import prepared_files
+def _jobs(plan: Plan, config: Any) -> list[Job]:
+    return [job(i.source.path, i.source.name, i.sha256, i.key, config, i.source.refused) for i in plan.todo()]
+
+
+def _ingest(session: Session, store: Store, plan: Plan, keys: Keys, renew: Any, ahead: Ahead) -> list[FileReport]:
     from ragctl.stages.ingest.write import drop_chunks, write_chunks
 
     config = session.config
@@ -137,25 +149,29 @@ def _ingest(session: Session, store: Store, plan: Plan, keys: Keys, renew: Any) 
     if not todo:
         return []
     by_name = {item.source.name: item for item in todo}
-    jobs = [job(i.source.path, i.source.name, i.sha256, i.key, config, i.source.refused) for i in todo]
+    jobs = _jobs(plan, config)
     ingestion = config.ingestion
     model: Any = None
+    stream: Any
     if ingestion.executor == "ray":  # read, chunk and embed on the cluster; written here, file by file
         from ragctl.stages.ingest.on_ray import prepared_files as on_ray
 
         stream = on_ray(jobs, ingestion.ray, config.embedding, ingestion.timeout)
     else:
-        model = create("embedding", config.embedding)
-        stream = prepared_files(jobs, ingestion.workers, ingestion.timeout)
+        model = ahead.model()
+        stream = ahead.stream(jobs)
     max_batch = store.client.get_max_batch_size()
     reports: list[FileReport] = []
     pages = chunks = 0
     began = time.perf_counter()
     cores = os.cpu_count() or 1
     with session.reporter.task("Ingesting", total=len(todo)) as advance:
-        for prepared, parsing in stream:
-            if hasattr(model, "use_threads"):  # leave the cores that parse workers use to them
-                model.use_threads(max(1, cores - parsing) if parsing else 0)
+        for prepared, busy in stream:
+
+            def threads(busy: Any = busy) -> int:  # leave the cores that reading workers use to them
+                reading = busy()
+                return max(1, cores - reading) if reading else 0
+
             item = by_name[prepared.file]
             entry = _entry(item, keys.reader, prepared)
             store.manifest.put(entry)  # pending: a crash from here on makes the next run redo this file
@@ -163,7 +179,7 @@ def _ingest(session: Session, store: Store, plan: Plan, keys: Keys, renew: Any) 
                 drop_chunks(store.collection, prepared.file)
                 session.reporter.note(f"{prepared.file}: {prepared.outcome}: {prepared.reason}")
             else:
-                embedded = prepared if model is None else embed(prepared, model)  # Ray's actors embedded it
+                embedded = prepared if model is None else embed(prepared, model, threads)  # Ray's actors embedded it
                 write_chunks(store.collection, embedded, item.key, max_batch)
             entry.state = "failed" if prepared.failed else "ok"
             store.manifest.put(entry)

@@ -5,7 +5,7 @@ worker of a hostile file without stopping the run."""
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from typing import Any
 
@@ -16,35 +16,61 @@ def default_workers() -> int:
     return max(1, (os.cpu_count() or 2) // 2)
 
 
-def prepared_files(jobs: list[Job], workers: int | None, timeout: float) -> Iterator[tuple[Prepared, int]]:
-    """Yield (Prepared, workers still busy) per job, in completion order (`workers` None: half the cores)."""
-    import multiprocessing
+class Readers:
+    """The worker processes that read and chunk `jobs`, started when made (an ingest starts them before
+    MLflow, the lock and the model are ready: ahead.py). results() yields (Prepared, busy) per job, in
+    completion order; busy() is how many workers are reading at the moment it is called, so the embedder
+    can take the cores they leave (a fast reader, PDFium's, is idle most of the time)."""
 
-    import pebble
+    def __init__(self, jobs: list[Job], workers: int | None, timeout: float) -> None:
+        import multiprocessing
 
-    if not jobs:
-        return
-    workers = min(workers or default_workers(), len(jobs))
-    queue = iter(jobs)
-    pending: dict[Future[Any], Job] = {}
-    # spawn: the parent holds threads (onnxruntime, chromadb) that a forked child must not inherit.
-    context = multiprocessing.get_context("spawn")
-    with pebble.ProcessPool(max_workers=workers, context=context, initializer=_warm_up) as pool:
+        import pebble
 
-        def top_up() -> None:
-            while len(pending) < workers * 2:
-                item = next(queue, None)
-                if item is None:
-                    return
-                pending[pool.schedule(prepare, args=(item,), timeout=timeout)] = item
+        self.jobs = jobs
+        self._workers = max(1, min(workers or default_workers(), len(jobs)))
+        self._timeout = timeout
+        self._queue = iter(jobs)
+        self._pending: dict[Future[Any], Job] = {}
+        self._pool: Any = None
+        if jobs:
+            # spawn: the parent holds threads (onnxruntime, chromadb) that a forked child must not inherit.
+            context = multiprocessing.get_context("spawn")
+            self._pool = pebble.ProcessPool(max_workers=self._workers, context=context, initializer=_warm_up)
+            self._top_up()
 
-        top_up()
-        while pending:
-            done, _ = wait(list(pending), return_when=FIRST_COMPLETED)
-            finished = [(pending.pop(f), f) for f in done]
-            top_up()  # keep the workers busy while the caller embeds
-            for item, future in finished:
-                yield _result(item, future, timeout), min(workers, len(pending))
+    def busy(self) -> int:
+        return min(self._workers, sum(not future.done() for future in self._pending))
+
+    def _top_up(self) -> None:
+        """Keep two files per worker scheduled, so the workers read while the caller embeds."""
+        while len(self._pending) < self._workers * 2:
+            item = next(self._queue, None)
+            if item is None:
+                return
+            self._pending[self._pool.schedule(prepare, args=(item,), timeout=self._timeout)] = item
+
+    def results(self) -> Iterator[tuple[Prepared, Callable[[], int]]]:
+        try:
+            while self._pending:
+                done, _ = wait(list(self._pending), return_when=FIRST_COMPLETED)
+                finished = [(self._pending.pop(f), f) for f in done]
+                self._top_up()
+                for item, future in finished:
+                    yield _result(item, future, self._timeout), self.busy
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        """Stop the workers: at once when files are still being read (the run stopped), else when idle."""
+        if self._pool is None:
+            return
+        if self._pending:
+            self._pool.stop()
+        else:
+            self._pool.close()
+        self._pool.join()
+        self._pool = None
 
 
 def _warm_up() -> None:

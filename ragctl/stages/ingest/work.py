@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import io
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -201,9 +202,13 @@ def prepare(job: Job) -> Prepared:
     return Prepared(name, doc.outcome, doc.reason, len(doc.pages), chunks)
 
 
-def embed(prepared: Prepared, model: Any) -> Prepared:
-    """Add the vectors. Components may offer `embed_many` (batching, concurrency); else llama-index's API."""
+def embed(prepared: Prepared, model: Any, threads: Callable[[], int] | None = None) -> Prepared:
+    """Add the vectors. Components may offer `embed_many` (batching, concurrency; `threads`, asked before
+    each batch, the CPU threads to run it on); else llama-index's API."""
     texts = [c.embed_text for c in prepared.chunks]
     many = getattr(model, "embed_many", None)
-    prepared.embeddings = many(texts) if many else model.get_text_embedding_batch(texts)
+    if many is None:
+        prepared.embeddings = model.get_text_embedding_batch(texts)
+    else:
+        prepared.embeddings = many(texts, threads) if threads and hasattr(model, "use_threads") else many(texts)
     return prepared
