@@ -4,7 +4,8 @@ with the same splitter and model, (c) `ragctl ingest` cold, (d) again with nothi
 file changed. Then, with --scale, a corpus of N one-page PDFs cut from the real filings, for memory and
 linearity. Whole-process wall time and peak RSS of the process tree (workers included).
 With --small N, the first N files alone with each PDF engine (the small-corpus goal).
-Usage: python bench/ingest.py [--corpus DIR] [--scale 250,1000] [--pdfium] [--small 5 [--only-small]]"""
+Usage: python bench/ingest.py [--corpus DIR] [--scale 250,1000] [--pdfium] [--small 5 [--only-small]]
+       [--only-pdfium] [--work DIR]"""
 
 from __future__ import annotations
 
@@ -150,11 +151,19 @@ def main() -> None:
     parser.add_argument("--pdfium", action="store_true", help="also (c) and (a) with ingestion.pdf.engine pdfium")
     parser.add_argument("--small", type=int, default=0, help="also the first N files alone, with each PDF engine")
     parser.add_argument("--only-small", action="store_true", help="the --small rows alone")
+    parser.add_argument("--only-pdfium", action="store_true", help="(c') and (a') alone")
+    parser.add_argument("--work", type=Path, help="keep the stores in this folder (default: a temporary one)")
     opts = parser.parse_args()
     if not opts.corpus.is_dir():
         raise SystemExit(f"corpus not found: {opts.corpus} (pass --corpus DIR)")
     results: dict = {"corpus": str(opts.corpus)}
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as scratch:
+        tmp = str(opts.work.resolve()) if opts.work else scratch
+        if opts.only_pdfium:
+            results["pdfium"] = rows = with_pdfium(opts.corpus, Path(tmp) / "pdfium")
+            results["ratios"] = {"c'/a'": rows[0]["wall_s"] / rows[1]["wall_s"]}
+            print(json.dumps(results, indent=2))
+            return
         if opts.small:
             results["small"] = rows = small(opts.corpus, Path(tmp), opts.small)
             results["small_ratios"] = {r["step"]: r["wall_s"] / n["wall_s"] for r, n in zip(rows[::2], rows[1::2])}
