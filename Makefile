@@ -53,7 +53,7 @@ bench: install
 	$(BIN)/python bench/run.py --llm
 
 bench-ingest: install   # needs a real corpus: CORPUS=path/to/pdfs (default ../shared/corpora/sec10q/docs)
-	$(BIN)/python bench/ingest.py $(if $(CORPUS),--corpus "$(CORPUS)") --scale 250,1000 --pdfium
+	$(BIN)/python bench/ingest.py $(if $(CORPUS),--corpus "$(CORPUS)") --scale 250,1000 --pdfium --small 5
 	$(BIN)/python bench/pdf_engines.py $(if $(CORPUS),"$(CORPUS)",../shared/corpora/sec10q/docs)
 
 clean:
