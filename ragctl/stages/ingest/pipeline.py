@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from typing import Any
 
+from ragctl.config.model import ChunkingConfig, EmbeddingConfig
 from ragctl.stages.ingest.work import Job, Prepared, prepare
 
 
@@ -36,7 +37,10 @@ class Readers:
         if jobs:
             # spawn: the parent holds threads (onnxruntime, chromadb) that a forked child must not inherit.
             context = multiprocessing.get_context("spawn")
-            self._pool = pebble.ProcessPool(max_workers=self._workers, context=context, initializer=_warm_up)
+            settings = (jobs[0].chunking, jobs[0].embedding)  # one run's jobs share them
+            self._pool = pebble.ProcessPool(
+                max_workers=self._workers, context=context, initializer=_warm_up, initargs=settings
+            )
             self._top_up()
 
     def busy(self) -> int:
@@ -73,10 +77,22 @@ class Readers:
         self._pool = None
 
 
-def _warm_up() -> None:
-    """Import the readers and the splitter before the first file, so its time limit measures reading."""
-    import llama_index.core.node_parser  # noqa: F401
+def _warm_up(chunking: ChunkingConfig, embedding: EmbeddingConfig) -> None:
+    """Import the readers and build and run the splitter once before the first file (its sentence splitter
+    imports nltk on first use, ~2.5 s), so the file's time limit measures reading, not start-up."""
+    import contextlib
+    import io
+
     import pypdf  # noqa: F401
+    from llama_index.core import Document
+    from llama_index.core.node_parser.text.utils import split_by_sentence_tokenizer
+
+    from ragctl.stages.ingest.work import _splitter
+
+    # Only a head start: whatever fails here fails again in the file's own job, and is reported there.
+    with contextlib.suppress(Exception), contextlib.redirect_stdout(io.StringIO()):
+        _splitter(chunking, embedding).get_nodes_from_documents([Document(text="One sentence. And another.")])
+        split_by_sentence_tokenizer()("A text longer than a chunk is cut at sentences. This loads nltk.")
 
 
 def _result(item: Job, future: Future[Any], timeout: float) -> Prepared:
