@@ -44,11 +44,7 @@ def build(collection: Any, digest: str = "", files: list[str] | None = None, pag
         if got.vectors is not None:
             vectors.append(got.vectors)
     if not file_of_row:
-        empty = np.zeros(0, np.int32)
-        return SearchIndex(
-            np.zeros(0, "S1"), [], np.zeros(1, np.int64), {}, empty, np.zeros((0, 0), np.float32),
-            KeywordIndex(), digest=digest,
-        )  # fmt: skip
+        return SearchIndex.empty(digest)
     files_sorted = sorted(set(file_of_row))
     rank = {f: i for i, f in enumerate(files_sorted)}
     file_rank = np.asarray([rank[f] for f in file_of_row], dtype=np.int64)
@@ -67,7 +63,7 @@ def build(collection: Any, digest: str = "", files: list[str] | None = None, pag
         pages=np.asarray(page_numbers, dtype=np.int32)[order],
         vectors=_in_order(vectors, position),
         keyword=KeywordIndex.of_tokens(*tokens.result(order)),
-        parts={part: found for part, found in sorted(parts.under(position).items())},
+        parts=dict(sorted(parts.under(position).items())),
         digest=digest,
     )
 

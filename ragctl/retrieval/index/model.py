@@ -18,6 +18,17 @@ class SearchIndex:
     parts: dict[str, Any] = field(default_factory=dict)  # part -> the positions of the pages under it
     digest: str = ""  # the collection content it was built from ("" when built in memory for one load)
 
+    @classmethod
+    def empty(cls, digest: str = "") -> SearchIndex:
+        import numpy as np
+
+        from ragctl.retrieval.keyword import KeywordIndex
+
+        return cls(
+            np.zeros(0, "S1"), [], np.zeros(1, np.int64), {}, np.zeros(0, np.int32), np.zeros((0, 0), np.float32),
+            KeywordIndex(), digest=digest,
+        )  # fmt: skip
+
     def __post_init__(self) -> None:
         self._number = {f: i for i, f in enumerate(self.files)}  # file -> its place in `files`
 

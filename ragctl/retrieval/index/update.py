@@ -59,10 +59,7 @@ def merge(blocks: list[tuple[str, SearchIndex]], digest: str) -> SearchIndex:
         titles[file] = source.titles.get(file, "")
         starts.append(at + end - first)
     if not blocks:
-        return SearchIndex(
-            np.zeros(0, "S1"), [], np.zeros(1, np.int64), {}, np.zeros(0, np.int32), np.zeros((0, 0), np.float32),
-            KeywordIndex(), digest=digest,
-        )  # fmt: skip
+        return SearchIndex.empty(digest)
     token_starts = np.concatenate([[0], np.cumsum(np.concatenate(lengths))]).astype(np.int64)
     words = [""] * len(vocabulary)
     for word, number in vocabulary.items():

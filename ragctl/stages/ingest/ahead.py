@@ -38,17 +38,15 @@ class Ahead:
 
     def stream(self, jobs: list[Job]) -> Iterator[tuple[Prepared, Callable[[], int]]]:
         """The read files of `jobs`: those read ahead when they are the same jobs, else read now."""
-        readers, self._readers = self._readers, None
-        if readers is None or readers.jobs != jobs:
-            if readers is not None:
-                readers.close()
-            readers = pipeline.Readers(jobs, self._config.ingestion.workers, self._config.ingestion.timeout)
-        return readers.results()
+        if self._readers is None or self._readers.jobs != jobs:
+            if self._readers is not None:
+                self._readers.close()
+            self._readers = pipeline.Readers(jobs, self._config.ingestion.workers, self._config.ingestion.timeout)
+        return self._readers.results()
 
     def close(self) -> None:
-        """Stop what was not used (the run stopped before it needed it)."""
+        """Stop the workers however the run ended (unused, or stopped mid-way), and the model's load."""
         if self._readers is not None:
             self._readers.close()
-            self._readers = None
         if self._loader is not None:
             self._loader.shutdown(wait=False, cancel_futures=True)

@@ -78,21 +78,20 @@ class Readers:
 
 
 def _warm_up(chunking: ChunkingConfig, embedding: EmbeddingConfig) -> None:
-    """Import the readers and build and run the splitter once before the first file (its sentence splitter
-    imports nltk on first use, ~2.5 s), so the file's time limit measures reading, not start-up."""
+    """Import the readers, build the splitter and load its sentence tokenizer (nltk's import, ~2.5 s, on
+    first use) before the first file, so the file's time limit measures reading, not start-up."""
     import contextlib
     import io
 
     import pypdf  # noqa: F401
-    from llama_index.core import Document
     from llama_index.core.node_parser.text.utils import split_by_sentence_tokenizer
 
     from ragctl.stages.ingest.work import _splitter
 
     # Only a head start: whatever fails here fails again in the file's own job, and is reported there.
     with contextlib.suppress(Exception), contextlib.redirect_stdout(io.StringIO()):
-        _splitter(chunking, embedding).get_nodes_from_documents([Document(text="One sentence. And another.")])
-        split_by_sentence_tokenizer()("A text longer than a chunk is cut at sentences. This loads nltk.")
+        _splitter(chunking, embedding)
+        split_by_sentence_tokenizer()("Chunks are cut at sentences. Splitting one loads the tokenizer.")
 
 
 def _result(item: Job, future: Future[Any], timeout: float) -> Prepared:
