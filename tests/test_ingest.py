@@ -425,41 +425,89 @@ def test_pdf_password_from_the_environment_never_reaches_mlflow(
 
 @pytest.mark.e2e
 def test_files_read_ahead_are_used_only_for_the_same_jobs(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The reads an ingest starts before its lock serve the run only when the plan under the lock names the
-    same jobs (another ingest may have run in between); else the files are read again. The model loads
-    meanwhile, and the embedder is asked before every batch how many threads the reading leaves it."""
+    """The reads and embeddings an ingest starts before its lock serve the run only when the plan under the
+    lock names the same jobs (another ingest may have run in between); else the files are done again. The
+    embedder is asked before every batch how many threads the reading leaves it."""
+    import threading
+
+    from ragctl.components import embeddings
     from ragctl.config.model import RagctlConfig
     from ragctl.stages.ingest import pipeline
     from ragctl.stages.ingest.ahead import Ahead
-    from ragctl.stages.ingest.work import embed, job
+    from ragctl.stages.ingest.work import job
 
     started: list[list[str]] = []
+    asked: list[tuple[int, int]] = []  # (the embedding thread, the threads it was given)
 
     class Counted(pipeline.Readers):
         def __init__(self, jobs, workers, timeout) -> None:  # type: ignore[no-untyped-def]
             started.append([j.name for j in jobs])
             super().__init__(jobs, workers, timeout)
 
+    original = embeddings.OnnxMiniLMEmbedding.use_threads
+
+    def counted(self, threads: int) -> None:  # type: ignore[no-untyped-def]
+        asked.append((threading.get_ident(), threads))
+        original(self, threads)
+
     monkeypatch.setattr(pipeline, "Readers", Counted)
+    monkeypatch.setattr(embeddings.OnnxMiniLMEmbedding, "use_threads", counted)
     config = RagctlConfig()
     docs = project / "sample_docs"
     jobs = [job(docs / name, name, "0" * 64, "k", config) for name in ("normans_crusades_and_arts.txt", "README.md")]
     ahead = Ahead(jobs[:1], config)
     try:
-        got = list(ahead.stream(jobs))  # not the jobs read ahead: read again
+        got = list(ahead.stream(jobs))  # not the jobs read ahead: done again
         assert started == [[jobs[0].name], [j.name for j in jobs]]
-        assert sorted(p.file for p, _ in got) == sorted(j.name for j in jobs)
-        assert all(p.outcome == "ok" and p.chunks for p, _ in got)
-        asked: list[int] = []
-        embedded = embed(got[0][0], ahead.model(), lambda: asked.append(got[0][1]()) or 0)
-        assert len(embedded.embeddings) == len(got[0][0].chunks) == len(asked)  # batch size 1: once a chunk
-        assert asked == [0] * len(asked), "every file is read: no worker is busy"
+        assert sorted(p.file for p in got) == sorted(j.name for j in jobs)
+        assert all(p.outcome == "ok" and p.chunks and len(p.embeddings) == len(p.chunks) for p in got)
+        # the second embedder's, after the model's own setting when it loads
+        asked = [threads for thread, threads in asked if thread == asked[-1][0]][1:]
+        assert len(asked) == sum(len(p.chunks) for p in got), "batch size 1: asked once a chunk"
+        cores = os.cpu_count() or 1
+        assert set(asked) <= {0, max(1, cores - 1)}, "all cores, or those the one reading worker leaves"
+        last = len(got[-1].chunks)  # embedded once every file was read: no worker busy
+        assert asked[-last:] == [0] * last
     finally:
         ahead.close()
     started.clear()
     again = Ahead(jobs, config)
     try:
-        assert sorted(p.file for p, _ in again.stream(list(jobs))) == sorted(j.name for j in jobs)
+        assert sorted(p.file for p in again.stream(list(jobs))) == sorted(j.name for j in jobs)
         assert started == [[j.name for j in jobs]], "the same jobs: the files read ahead"
     finally:
         again.close()
+
+
+@pytest.mark.e2e
+def test_an_ingest_stopped_early_stops_its_embedder_and_workers(project: Path) -> None:
+    """A run that ends before it takes what was done ahead (a tracking server gone, a failed write) stops
+    the embedding thread and the reading workers at once, leaving nothing running; an embedding error is
+    raised in the run's thread, where it reads the files."""
+    import multiprocessing
+    import threading
+
+    from ragctl.config.model import RagctlConfig
+    from ragctl.errors import ConfigError
+    from ragctl.stages.ingest.ahead import Ahead
+    from ragctl.stages.ingest.work import job
+
+    config = RagctlConfig()
+    docs = project / "sample_docs"
+    jobs = [job(docs / name, name, "0" * 64, "k", config) for name in ("normans.pdf", "complexity_theory.pdf")]
+    ahead = Ahead(jobs, config)
+    time.sleep(1)
+    began = time.monotonic()
+    ahead.close()
+    assert time.monotonic() - began < 5, "close() waited for the files instead of stopping their reading"
+    assert not [t for t in threading.enumerate() if t.name == "ragctl-embed"]
+    assert not multiprocessing.active_children(), "a reading worker outlived the run"
+    endpoint = {"type": "openai-compatible", "api_base": "http://127.0.0.1:9/v1", "api_key_env": "RAGCTL_TEST_UNSET"}
+    broken = RagctlConfig.model_validate({"embedding": endpoint})
+    readme = [job(docs / "README.md", "README.md", "0" * 64, "k", broken)]
+    ahead = Ahead(readme, broken)
+    try:
+        with pytest.raises(ConfigError, match="RAGCTL_TEST_UNSET is not set"):
+            list(ahead.stream(readme))
+    finally:
+        ahead.close()

@@ -216,10 +216,10 @@ class InProcessReaders:
     def __init__(self, jobs: list, workers: int | None, timeout: float) -> None:  # type: ignore[type-arg]
         self.jobs = jobs
 
-    def results(self):  # type: ignore[no-untyped-def]
+    def results(self, stopped=lambda: False):  # type: ignore[no-untyped-def]
         from ragctl.stages.ingest.work import prepare
 
-        return ((prepare(j), lambda: 0) for j in self.jobs)
+        return ((prepare(j), lambda: 0) for j in self.jobs if not stopped())
 
     def close(self) -> None:
         pass

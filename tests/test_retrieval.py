@@ -311,6 +311,7 @@ def test_bm25_scores_are_bm25s_own(collection) -> None:  # type: ignore[no-untyp
     import Stemmer
 
     from ragctl.retrieval import corpus
+    from ragctl.retrieval.bm25 import score_matrix
     from ragctl.retrieval.keyword import KeywordIndex, tokenize
 
     chunks = [t for page in corpus.pages(collection) for t in page.texts]
@@ -331,6 +332,14 @@ def test_bm25_scores_are_bm25s_own(collection) -> None:  # type: ignore[no-untyp
                 theirs.scores[key][theirs.scores["indptr"][theirs_at] : theirs.scores["indptr"][theirs_at + 1]],
                 err_msg=f"{word}: {key}",
             )
+    tokens, starts, vocabulary = tokenize(texts)
+    whole = score_matrix(tokens, starts, len(vocabulary) + 2)  # two ids no text has: empty columns
+    for block in (1, 7, 1000):  # scored a few vocabulary ids at a time: the same matrix
+        parts = score_matrix(tokens, starts, len(vocabulary) + 2, block=block)
+        for key in ("data", "indices", "indptr"):
+            assert parts[key].dtype == whole[key].dtype
+            np.testing.assert_array_equal(parts[key], whole[key], err_msg=f"block {block}: {key}")
+    assert whole["indptr"][-1] == whole["indptr"][-3] == len(whole["data"])
 
 
 def test_the_best_bm25_scores_are_found_without_sorting_them_all() -> None:

@@ -9,7 +9,6 @@ run). store.py opens the collection with its manifest; lock.py keeps a second in
 
 from __future__ import annotations
 
-import os
 import time
 from typing import Any
 
@@ -21,7 +20,7 @@ from ragctl.stages.ingest.ahead import Ahead
 from ragctl.stages.ingest.plan import Plan, Todo, make_plan
 from ragctl.stages.ingest.result import FileReport, IngestResult, summarize, unchanged
 from ragctl.stages.ingest.store import Store, open_store, peek_store
-from ragctl.stages.ingest.work import Job, Keys, Prepared, embed, job
+from ragctl.stages.ingest.work import Job, Keys, Prepared, job
 
 
 def run(session: Session, dry_run: bool = False, rebuild: bool = False, wait: float = 0.0) -> IngestResult:
@@ -151,27 +150,19 @@ def _ingest(session: Session, store: Store, plan: Plan, keys: Keys, renew: Any, 
     by_name = {item.source.name: item for item in todo}
     jobs = _jobs(plan, config)
     ingestion = config.ingestion
-    model: Any = None
     stream: Any
     if ingestion.executor == "ray":  # read, chunk and embed on the cluster; written here, file by file
         from ragctl.stages.ingest.on_ray import prepared_files as on_ray
 
         stream = on_ray(jobs, ingestion.ray, config.embedding, ingestion.timeout)
-    else:
-        model = ahead.model()
+    else:  # read by worker processes, embedded by a thread while the last file is written
         stream = ahead.stream(jobs)
     max_batch = store.client.get_max_batch_size()
     reports: list[FileReport] = []
     pages = chunks = 0
     began = time.perf_counter()
-    cores = os.cpu_count() or 1
     with session.reporter.task("Ingesting", total=len(todo)) as advance:
-        for prepared, busy in stream:
-
-            def threads(busy: Any = busy) -> int:  # leave the cores that reading workers use to them
-                reading = busy()
-                return max(1, cores - reading) if reading else 0
-
+        for prepared in stream:
             item = by_name[prepared.file]
             entry = _entry(item, keys.reader, prepared)
             store.manifest.put(entry)  # pending: a crash from here on makes the next run redo this file
@@ -179,8 +170,7 @@ def _ingest(session: Session, store: Store, plan: Plan, keys: Keys, renew: Any, 
                 drop_chunks(store.collection, prepared.file)
                 session.reporter.note(f"{prepared.file}: {prepared.outcome}: {prepared.reason}")
             else:
-                embedded = prepared if model is None else embed(prepared, model, threads)  # Ray's actors embedded it
-                write_chunks(store.collection, embedded, item.key, max_batch)
+                write_chunks(store.collection, prepared, item.key, max_batch)
             entry.state = "failed" if prepared.failed else "ok"
             store.manifest.put(entry)
             renew()

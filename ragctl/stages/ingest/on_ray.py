@@ -15,7 +15,7 @@ import contextlib
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -86,9 +86,8 @@ def connect(config: RayConfig) -> Any:
 
 def prepared_files(
     jobs: list[Job], config: RayConfig, embedding: EmbeddingConfig, timeout: float
-) -> Iterator[tuple[Prepared, Callable[[], int]]]:
-    """Yield (embedded Prepared, busy) per job, in completion order; busy() is always 0: nothing reads on
-    this machine's cores."""
+) -> Iterator[Prepared]:
+    """Yield each job's embedded Prepared, in completion order."""
     if not jobs:
         return
     import ray as imported
@@ -134,7 +133,7 @@ def _run(ray: Any, jobs: list[Job], config: RayConfig, embedding: EmbeddingConfi
                     item, _started = reading.pop(ref)
                     prepared = _result(ray, item, ref)
                     if prepared.failed:
-                        yield prepared, _idle
+                        yield prepared
                     else:
                         pool.submit(lambda a, p: a.embed.remote(p), prepared)
                         embedding_files += 1
@@ -144,14 +143,14 @@ def _run(ray: Any, jobs: list[Job], config: RayConfig, embedding: EmbeddingConfi
                         ray.cancel(ref, force=True)
                         del reading[ref]
                         reason = f"reading took longer than ingestion.timeout ({timeout:g} s)"
-                        yield Prepared(item.name, "timeout", reason), _idle
+                        yield Prepared(item.name, "timeout", reason)
             while embedding_files:
                 try:
                     done = pool.get_next_unordered(timeout=0 if reading else None)
                 except TimeoutError:
                     break
                 embedding_files -= 1
-                yield done, _idle
+                yield done
     finally:
         for ref in reading:
             ray.cancel(ref, force=True)
@@ -167,7 +166,3 @@ def _result(ray: Any, item: Job, ref: Any) -> Prepared:
     except RayTaskError as exc:  # a reader bug must not stop the run; the file is reported
         cause = exc.cause if exc.cause is not None else exc
         return Prepared(item.name, "corrupt", f"reader error: {type(cause).__name__}: {cause}")
-
-
-def _idle() -> int:
-    return 0

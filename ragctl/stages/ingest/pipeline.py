@@ -54,10 +54,11 @@ class Readers:
                 return
             self._pending[self._pool.schedule(prepare, args=(item,), timeout=self._timeout)] = item
 
-    def results(self) -> Iterator[tuple[Prepared, Callable[[], int]]]:
+    def results(self, stopped: Callable[[], bool] = lambda: False) -> Iterator[tuple[Prepared, Callable[[], int]]]:
+        """Ends early, its workers stopped, once `stopped()` is true (asked at least every 0.2 s)."""
         try:
-            while self._pending:
-                done, _ = wait(list(self._pending), return_when=FIRST_COMPLETED)
+            while self._pending and not stopped():
+                done, _ = wait(list(self._pending), timeout=0.2, return_when=FIRST_COMPLETED)
                 finished = [(self._pending.pop(f), f) for f in done]
                 self._top_up()
                 for item, future in finished:
