@@ -3,6 +3,7 @@
 against the chain that memory-maps the index ingest saved, at 50,000 and 1,000,000 chunks.
 
     python bench/retrieval_latency.py SOURCE_CHROMA_DIR COLLECTION QA.jsonl [--chunks 50000 1000000]
+        [--saved-only 1000000]   (from that size on, the saved index alone: building at load takes minutes there)
 
 Per size and path, in a fresh process each: time from process start to the first retrieval (imports, the
 embedding model, Chroma's own index, the search index), the anonymous memory the retriever adds beyond
@@ -204,6 +205,9 @@ def main() -> None:
     parser.add_argument("qa", type=Path)
     parser.add_argument("--chunks", type=int, nargs="+", default=[50_000, 1_000_000])
     parser.add_argument("--work", type=Path, default=Path("/tmp/ragctl-bench-latency"))
+    parser.add_argument(
+        "--saved-only", type=int, default=None, metavar="N", help="from N chunks on, probe the saved index alone"
+    )
     parser.add_argument("--probe", nargs=3, metavar=("STORE", "PATH", "SPAWNED"), help=argparse.SUPPRESS)
     parser.add_argument("--index", metavar="STORE", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -232,7 +236,8 @@ def main() -> None:
             raise SystemExit(done.stderr[-3000:])
         row.update(json.loads(done.stdout.strip().splitlines()[-1]))
         print(chunks, "index", json.dumps(row), file=sys.stderr, flush=True)
-        for path in PATHS:
+        paths = PATHS[1:] if args.saved_only is not None and chunks >= args.saved_only else PATHS
+        for path in paths:
             spawned = time.time()
             command = [sys.executable, __file__, args.source_dir, args.collection, str(args.qa), "--probe"]
             done = subprocess.run(
@@ -246,7 +251,7 @@ def main() -> None:
             row[path] = json.loads(done.stdout.strip().splitlines()[-1])
             shown = {k: v for k, v in row[path].items() if not isinstance(v, dict)}
             print(chunks, path, json.dumps(shown), file=sys.stderr, flush=True)
-        for mode in MODES:
+        for mode in MODES if len(paths) == 2 else ():
             pairs = zip(row[PATHS[0]][mode]["top5"], row[PATHS[1]][mode]["top5"])
             row[f"same top 5, {mode}"] = statistics.fmean(a == b for a, b in pairs)
         results[str(chunks)] = row
@@ -264,7 +269,7 @@ def table(results: dict[str, Any]) -> str:
         "|" + "---|" * (5 + len(MODES)),
     ]
     for row in results.values():
-        for path in PATHS:
+        for path in (p for p in PATHS if p in row):
             got = row[path]
             lines.append(
                 f"| {row['chunks']:,} | {path} | {got['first_retrieval_s']} | {got['index_load_s']} | "
@@ -274,7 +279,7 @@ def table(results: dict[str, Any]) -> str:
             )
     lines.append("")
     for row in results.values():
-        same = ", ".join(f"{m} {row[f'same top 5, {m}']:.3f}" for m in MODES)
+        same = ", ".join(f"{m} {row[f'same top 5, {m}']:.3f}" for m in MODES if f"same top 5, {m}" in row) or "-"
         lines.append(
             f"- {row['chunks']:,} chunks: index built in {row['index_build_s']} s "
             f"(peak RSS {row['index_build_peak_mb']} MB), updated after one file changed in "

@@ -59,6 +59,7 @@ class _Embedder:
         self._readers = pipeline.Readers(jobs, config.ingestion.workers, config.ingestion.timeout)
         self._out: queue.Queue[tuple[str, Any]] = queue.Queue(WAITING)
         self._stop = threading.Event()
+        self._caller_waits = False
         self._thread = threading.Thread(target=self._work, name="ragctl-embed", daemon=True)
         self._thread.start()
 
@@ -70,11 +71,13 @@ class _Embedder:
             model = create("embedding", self._config.embedding)
             for prepared, busy in self._readers.results(self._stop.is_set):
 
-                def threads(busy: Any = busy) -> int:  # leave the cores that reading workers use to them
+                def threads(busy: Any = busy) -> int:
+                    """All cores while the caller waits for this thread and no worker reads; else those
+                    left (a 2-thread session sharing a core runs at half speed: embeddings.use_threads)."""
                     if self._stop.is_set():
                         raise _Stopped
-                    reading = busy()
-                    return max(1, cores - reading) if reading else 0
+                    others = busy() + (0 if self._caller_waits else 1)
+                    return max(1, cores - others) if others else 0
 
                 self._put("file", prepared if prepared.failed else embed(prepared, model, threads))
             self._put("done", None)
@@ -101,17 +104,24 @@ class _Embedder:
 
     def results(self) -> Iterator[Prepared]:
         while True:
-            try:
-                kind, value = self._out.get(timeout=1)
-            except queue.Empty:
-                if self._thread.is_alive() or not self._out.empty():
-                    continue
-                raise RuntimeError("the embedding thread ended without its files") from None
+            kind, value = self._next()
             if kind == "done":
                 return
             if kind == "error":
                 raise value
             yield value
+
+    def _next(self) -> tuple[str, Any]:
+        self._caller_waits = True  # until now the caller held a core: starting MLflow, writing the last file
+        try:
+            while True:
+                try:
+                    return self._out.get(timeout=1)
+                except queue.Empty:
+                    if not self._thread.is_alive() and self._out.empty():
+                        raise RuntimeError("the embedding thread ended without its files") from None
+        finally:
+            self._caller_waits = False
 
     def close(self) -> None:
         self._stop.set()  # the thread sees it within 0.2 s, or before its next batch, and stops the workers
