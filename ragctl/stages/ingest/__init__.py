@@ -1,8 +1,8 @@
 """ingest: documents -> clean -> chunk -> embed -> Chroma, incrementally, crash-safe, one writer at a time.
 
-Read in this order: plan.py (what changed, from the manifest; each file's key) -> ahead.py (the model's
-load and the first reads, started before MLflow and the lock) -> pipeline.py (worker processes read and
-chunk: work.prepare of a work.Job) -> work.embed -> write.py (upsert, drop stale chunks)
+Read in this order: plan.py (what changed, from the manifest; each file's key) -> ahead.py (reading and
+embedding, started before MLflow and the lock, and going on while the run writes) -> pipeline.py (worker
+processes read and chunk: work.prepare of a work.Job) -> work.embed -> write.py (upsert, drop stale chunks)
 -> records/manifest.py (the record of each file) -> result.py (what is reported) -> log.py (the MLflow
 run). store.py opens the collection with its manifest; lock.py keeps a second ingest out.
 """
