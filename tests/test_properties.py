@@ -219,7 +219,10 @@ class InProcessReaders:
     def results(self, stopped=lambda: False):  # type: ignore[no-untyped-def]
         from ragctl.stages.ingest.work import prepare
 
-        return ((prepare(j), lambda: 0) for j in self.jobs if not stopped())
+        return (prepare(j) for j in self.jobs if not stopped())
+
+    def busy(self) -> int:
+        return 0
 
     def close(self) -> None:
         pass

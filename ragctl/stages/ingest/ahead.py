@@ -60,26 +60,17 @@ class _Embedder:
         self._out: queue.Queue[tuple[str, Any]] = queue.Queue(WAITING)
         self._stop = threading.Event()
         self._caller_waits = False
+        self._cores = os.cpu_count() or 1
         self._thread = threading.Thread(target=self._work, name="ragctl-embed", daemon=True)
         self._thread.start()
 
     def _work(self) -> None:
         from ragctl.components import create
 
-        cores = os.cpu_count() or 1
         try:
             model = create("embedding", self._config.embedding)
-            for prepared, busy in self._readers.results(self._stop.is_set):
-
-                def threads(busy: Any = busy) -> int:
-                    """All cores while the caller waits for this thread and no worker reads; else those
-                    left (a 2-thread session sharing a core runs at half speed: embeddings.use_threads)."""
-                    if self._stop.is_set():
-                        raise _Stopped
-                    others = busy() + (0 if self._caller_waits else 1)
-                    return max(1, cores - others) if others else 0
-
-                self._put("file", prepared if prepared.failed else embed(prepared, model, threads))
+            for prepared in self._readers.results(self._stop.is_set):
+                self._put("file", prepared if prepared.failed else embed(prepared, model, self._threads))
             self._put("done", None)
         except _Stopped:
             pass
@@ -88,6 +79,15 @@ class _Embedder:
                 self._put_error(exc)
         finally:
             self._readers.close()  # only this thread touches the workers once they are started
+
+    def _threads(self) -> int:
+        """Asked before every batch: all cores while the caller waits for this thread and no worker
+        reads; else those left (a 2-thread session sharing a core runs at half speed:
+        embeddings.use_threads)."""
+        if self._stop.is_set():
+            raise _Stopped
+        others = self._readers.busy() + (0 if self._caller_waits else 1)
+        return max(1, self._cores - others) if others else 0
 
     def _put(self, kind: str, value: Any) -> None:
         while not self._stop.is_set():

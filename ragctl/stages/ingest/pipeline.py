@@ -19,7 +19,7 @@ def default_workers() -> int:
 
 class Readers:
     """The worker processes that read and chunk `jobs`, started when made (an ingest starts them before
-    MLflow, the lock and the model are ready: ahead.py). results() yields (Prepared, busy) per job, in
+    MLflow, the lock and the model are ready: ahead.py). results() yields each job's Prepared, in
     completion order; busy() is how many workers are reading at the moment it is called, so the embedder
     can take the cores they leave (a fast reader, PDFium's, is idle most of the time)."""
 
@@ -54,7 +54,7 @@ class Readers:
                 return
             self._pending[self._pool.schedule(prepare, args=(item,), timeout=self._timeout)] = item
 
-    def results(self, stopped: Callable[[], bool] = lambda: False) -> Iterator[tuple[Prepared, Callable[[], int]]]:
+    def results(self, stopped: Callable[[], bool] = lambda: False) -> Iterator[Prepared]:
         """Ends early, its workers stopped, once `stopped()` is true (asked at least every 0.2 s)."""
         try:
             while self._pending and not stopped():
@@ -62,7 +62,7 @@ class Readers:
                 finished = [(self._pending.pop(f), f) for f in done]
                 self._top_up()
                 for item, future in finished:
-                    yield _result(item, future, self._timeout), self.busy
+                    yield _result(item, future, self._timeout)
         finally:
             self.close()
 
