@@ -277,6 +277,44 @@ def test_page_unit_retrieves_the_best_distinct_pages(collection, embed) -> None:
     assert pages == list(dict.fromkeys(chunks))[:5]  # the pages in the order of their best chunks
 
 
+class Reads:
+    """The real collection, noting the ids whose text each call reads."""
+
+    def __init__(self, collection: Any) -> None:
+        self.collection, self.read = collection, []  # type: ignore[var-annotated]
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.collection, name)
+
+    def query(self, **kwargs: Any) -> Any:
+        got = self.collection.query(**kwargs)
+        if "documents" in kwargs.get("include", ["documents"]):
+            self.read += got["ids"][0]
+        return got
+
+    def get(self, **kwargs: Any) -> Any:
+        got = self.collection.get(**kwargs)
+        if "documents" in kwargs.get("include", ["documents"]):
+            self.read += got["ids"]
+        return got
+
+
+def test_a_wide_search_reads_the_text_of_the_kept_chunks_only(store: Path, collection, embed) -> None:  # type: ignore[no-untyped-def]
+    """Twenty candidates ranked, three kept: only those three texts are read from Chroma (at 1,000,000
+    chunks each read is pages of its SQLite file), and they are the collection's texts of those ids."""
+    from ragctl.config.model import VectorStoreConfig
+    from ragctl.retrieval import Retriever
+
+    where = VectorStoreConfig(path=str(store), collection="retrieval")
+    reads = Reads(collection)
+    config = RetrievalConfig(top_k=3, candidates=20, title_filter="off")
+    hits = Retriever(config, embed, reads, store=where).search("Who was Guy's rival in the Holy Land?")
+    kept = [n.node.id_ for n in hits.nodes]
+    assert len(kept) == 3 and sorted(reads.read) == sorted(kept)
+    texts = collection.get(ids=kept, include=["documents"])
+    assert {n.node.id_: n.node.get_content() for n in hits.nodes} == dict(zip(texts["ids"], texts["documents"]))
+
+
 def _same(hits):  # type: ignore[no-untyped-def]
     return [(n.node.id_, round(n.score, 6), n.node.get_content(), n.node.metadata) for n in hits.nodes], hits.files
 

@@ -176,13 +176,16 @@ class Retriever:
                 found.read[chunk_id] = (document or "", dict(metadata or {}))
 
     def _dense(self, vector: list[float], width: int, found: Found) -> tuple[list[str], dict[str, float]]:
-        """Chroma's approximate nearest neighbours over the whole collection."""
-        got = self._collection.query(
-            query_embeddings=[vector], n_results=width, include=["documents", "metadatas", "distances"]
-        )
+        """Chroma's approximate nearest neighbours over the whole collection. Their text and metadata are
+        read with them only when ranking by page needs every candidate's page; otherwise only the kept
+        ones are read after (`_fill`): at 1,000,000 chunks each candidate read is a few pages of Chroma's
+        SQLite file, often not in the page cache, and a wide search keeps a quarter of what it finds."""
+        wanted = ["documents", "metadatas", "distances"] if self.config.unit == "page" else ["distances"]
+        got = self._collection.query(query_embeddings=[vector], n_results=width, include=wanted)
         ids = got["ids"][0]
-        for chunk_id, document, metadata in zip(ids, got["documents"][0], got["metadatas"][0]):
-            found.read[chunk_id] = (document or "", dict(metadata or {}))
+        if self.config.unit == "page":
+            for chunk_id, document, metadata in zip(ids, got["documents"][0], got["metadatas"][0]):
+                found.read[chunk_id] = (document or "", dict(metadata or {}))
         return ids, {i: 1.0 - float(d) for i, d in zip(ids, got["distances"][0])}  # cosine space
 
     def _exact(
