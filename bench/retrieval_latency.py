@@ -6,7 +6,8 @@ against the chain that memory-maps the index ingest saved, at 50,000 and 1,000,0
         [--saved-only 1000000]   (from that size on, the saved index alone: building at load takes minutes there)
 
 Per size and path, in a fresh process each: time from process start to the first retrieval (imports, the
-embedding model, Chroma's own index, the search index), the anonymous memory the retriever adds beyond
+embedding model, Chroma's own index, the search index; the first two and Chroma's part also apart), the
+anonymous memory the retriever adds beyond
 what Chroma already holds after a first query (RssAnon; the mapped files' pages are reported apart, as
 RssFile: the kernel can drop them), and per query (embed + search, no rerank, no LLM) p50/p95 for dense,
 hybrid, and hybrid with the title filter (the default). Every question's top 5 ids are compared between
@@ -29,6 +30,8 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +42,8 @@ MODES = {
     "hybrid": {"mode": "hybrid", "title_filter": "off"},
     "hybrid, title restrict (the default)": {},
 }
-PATHS = ("built at load", "saved index")
+PATHS = ("built at load", "saved index", "saved index, Chroma server")
+SERVER = PATHS[2]
 
 
 def _name(n: int) -> str:
@@ -159,17 +163,26 @@ def probe(store_dir: str, qa: Path, path: str, spawned: float) -> dict[str, Any]
     from ragctl.retrieval.index import find
 
     apply_offline_defaults()
-    store = VectorStoreConfig(path=store_dir, collection="latency")
+    if path == SERVER:
+        host, port = os.environ["RAGCTL_BENCH_CHROMA"].rsplit(":", 1)
+        store = VectorStoreConfig(mode="http", host=host, port=int(port), collection="latency")
+    else:
+        store = VectorStoreConfig(path=store_dir, collection="latency")
     questions = [json.loads(line)["question"] for line in qa.read_text().splitlines() if line.strip()]
     embed = create("embedding", EmbeddingConfig())
+    started_s = time.time() - spawned
+    opened = time.perf_counter()
     collection = open_collection(store)
     collection.query(query_embeddings=[embed.get_query_embedding("warm up")], n_results=5)  # Chroma loads its index
+    chroma_s = time.perf_counter() - opened
     before = _status()
     started = time.perf_counter()
-    retriever = Retriever(RetrievalConfig(top_k=5), embed, collection, store=store if path == "saved index" else None)
+    retriever = Retriever(RetrievalConfig(top_k=5), embed, collection, store=None if path == PATHS[0] else store)
     retriever.search(questions[0])
     result: dict[str, Any] = {
         "first_retrieval_s": round(time.time() - spawned, 2),
+        "started_s": round(started_s, 2),  # imports and the embedding model
+        "chroma_s": round(chroma_s, 2),  # opening the collection and Chroma's first query
         "index_load_s": round(time.perf_counter() - started, 2),
         "index_source": retriever.index_source,
     }
@@ -178,6 +191,15 @@ def probe(store_dir: str, qa: Path, path: str, spawned: float) -> dict[str, Any]
     result["file_mb"] = round(after["RssFile"] - before["RssFile"], 1)
     loaded = find.Found(retriever._index, retriever.index_source)  # type: ignore[arg-type]
     find.for_collection = lambda collection, store: loaded  # type: ignore[assignment]  # one load for all modes
+    alone = []
+    for question in questions:  # the question's embedding alone: the floor under every mode
+        began = time.perf_counter()
+        embed.get_query_embedding(question)
+        alone.append(time.perf_counter() - began)
+    result["embedding"] = {
+        "p50_ms": round(float(np.percentile(alone, 50)) * 1000, 1),
+        "p95_ms": round(float(np.percentile(alone, 95)) * 1000, 1),
+    }
     for mode, settings in MODES.items():
         retriever = Retriever(RetrievalConfig(top_k=5, **settings), embed, collection, store=store)
         for question in questions[:20]:  # warm up
@@ -196,6 +218,44 @@ def probe(store_dir: str, qa: Path, path: str, spawned: float) -> dict[str, Any]
         }
     result["rss_peak_mb"] = round(max(_status().values()), 1)
     return result
+
+
+@contextmanager
+def served(store_dir: Path, chunks: int) -> Iterator[dict[str, Any]]:
+    """`chroma run` on the store's folder, its collection loaded by one query, and the saved index where a
+    chain of a server collection looks for it (the local cache, by digest: here a link to the folder beside
+    the store). Yields the seconds the server took to start and to answer that first query."""
+    import chromadb
+
+    from ragctl.retrieval.index import find
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from tests import servers  # the servers the tests start, started the same way
+
+    digest = f"bench-{chunks}"
+    cached = find.cache_root() / digest
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    if cached.is_symlink() or cached.exists():
+        cached.unlink()
+    cached.symlink_to(store_dir.resolve() / "ragctl-index" / "latency" / digest)
+    began = time.perf_counter()
+    chroma_run = [str(Path(sys.executable).parent / "chroma"), "run", "--path", str(store_dir)]
+    chroma = servers.Server(chroma_run, "/api/v2/heartbeat")
+    chroma.start()
+    try:
+        up = time.perf_counter() - began
+        began = time.perf_counter()  # the first read loads the collection's segments, HNSW index included
+        collection = chromadb.HttpClient(host="127.0.0.1", port=chroma.port).get_collection("latency")
+        vector: Any = collection.get(limit=1, include=["embeddings"])["embeddings"][0]  # type: ignore[index]
+        collection.query(query_embeddings=[vector], n_results=5)
+        yield {
+            "server_start_s": round(up, 1),
+            "server_first_query_s": round(time.perf_counter() - began, 1),  # a read and a query
+            "env": {"RAGCTL_BENCH_CHROMA": f"127.0.0.1:{chroma.port}"},
+        }
+    finally:
+        chroma.stop()
+        cached.unlink()
 
 
 def main() -> None:
@@ -238,22 +298,29 @@ def main() -> None:
         print(chunks, "index", json.dumps(row), file=sys.stderr, flush=True)
         paths = PATHS[1:] if args.saved_only is not None and chunks >= args.saved_only else PATHS
         for path in paths:
-            spawned = time.time()
-            command = [sys.executable, __file__, args.source_dir, args.collection, str(args.qa), "--probe"]
-            done = subprocess.run(
-                [*command, str(store_dir), path, repr(spawned)],
-                capture_output=True,
-                text=True,
-                env={**os.environ, "TOKENIZERS_PARALLELISM": "false"},
+            held: AbstractContextManager[dict[str, Any]] = (
+                served(store_dir, row["chunks"]) if path == SERVER else nullcontext({})
             )
+            with held as server:
+                row.update({k: v for k, v in server.items() if k != "env"})
+                spawned = time.time()
+                command = [sys.executable, __file__, args.source_dir, args.collection, str(args.qa), "--probe"]
+                done = subprocess.run(
+                    [*command, str(store_dir), path, repr(spawned)],
+                    capture_output=True,
+                    text=True,
+                    env={**os.environ, "TOKENIZERS_PARALLELISM": "false", **server.get("env", {})},
+                )
             if done.returncode:
                 raise SystemExit(done.stderr[-3000:])
             row[path] = json.loads(done.stdout.strip().splitlines()[-1])
             shown = {k: v for k, v in row[path].items() if not isinstance(v, dict)}
             print(chunks, path, json.dumps(shown), file=sys.stderr, flush=True)
-        for mode in MODES if len(paths) == 2 else ():
-            pairs = zip(row[PATHS[0]][mode]["top5"], row[PATHS[1]][mode]["top5"])
-            row[f"same top 5, {mode}"] = statistics.fmean(a == b for a, b in pairs)
+        for mode in MODES:
+            for name, (a, b) in {"same top 5": PATHS[:2], "same top 5 through the server": PATHS[1:]}.items():
+                if a in row and b in row:
+                    pairs = zip(row[a][mode]["top5"], row[b][mode]["top5"])
+                    row[f"{name}, {mode}"] = statistics.fmean(x == y for x, y in pairs)
         results[str(chunks)] = row
     out = Path(__file__).parent / "results" / "retrieval-latency.json"
     out.parent.mkdir(exist_ok=True)
@@ -263,27 +330,39 @@ def main() -> None:
 
 def table(results: dict[str, Any]) -> str:
     lines = [
-        "| chunks | chain | first retrieval (s) | index load (s) | memory added, anon / mapped (MB) | "
+        "| chunks | chain | first retrieval (s) | of which: start / Chroma / index load (s) | "
+        "memory added, anon / mapped (MB) | "
         + " | ".join(f"{m} p50 / p95 (ms)" for m in MODES)
-        + " |",
-        "|" + "---|" * (5 + len(MODES)),
+        + " | the question's embedding alone p50 / p95 (ms) |",
+        "|" + "---|" * (6 + len(MODES)),
     ]
     for row in results.values():
         for path in (p for p in PATHS if p in row):
             got = row[path]
             lines.append(
-                f"| {row['chunks']:,} | {path} | {got['first_retrieval_s']} | {got['index_load_s']} | "
+                f"| {row['chunks']:,} | {path} | {got['first_retrieval_s']} | "
+                f"{got['started_s']} / {got['chroma_s']} / {got['index_load_s']} | "
                 f"{got['anon_mb']:,.0f} / {got['file_mb']:,.0f} | "
-                + " | ".join(f"{got[m]['p50_ms']} / {got[m]['p95_ms']}" for m in MODES)
+                + " | ".join(f"{got[m]['p50_ms']} / {got[m]['p95_ms']}" for m in (*MODES, "embedding"))
                 + " |"
             )
     lines.append("")
     for row in results.values():
         same = ", ".join(f"{m} {row[f'same top 5, {m}']:.3f}" for m in MODES if f"same top 5, {m}" in row) or "-"
+        served = (
+            ", ".join(f"{m} {row[k]:.3f}" for m in MODES if (k := f"same top 5 through the server, {m}") in row) or "-"
+        )
+        built = (
+            f"index built in {row['index_build_s']} s (peak RSS {row['index_build_peak_mb']} MB)"
+            if row["index_build_s"] is not None
+            else "index saved by an earlier run"
+        )
         lines.append(
-            f"- {row['chunks']:,} chunks: index built in {row['index_build_s']} s "
-            f"(peak RSS {row['index_build_peak_mb']} MB), updated after one file changed in "
-            f"{row['index_update_s']} s (peak RSS of both {row['peak_mb']} MB); same top 5: {same}"
+            f"- {row['chunks']:,} chunks: {built}, updated after one file changed in "
+            f"{row['index_update_s']} s (peak RSS of both {row['peak_mb']} MB); same top 5 built and saved: "
+            f"{same}; saved and through the server: {served}; the server started in "
+            f"{row.get('server_start_s', '-')} s and answered its first query in "
+            f"{row.get('server_first_query_s', '-')} s"
         )
     return "\n".join(lines)
 
