@@ -281,7 +281,8 @@ class Reads:
     """The real collection, noting the ids whose text each call reads."""
 
     def __init__(self, collection: Any) -> None:
-        self.collection, self.read = collection, []  # type: ignore[var-annotated]
+        self.collection = collection
+        self.read: list[str] = []
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.collection, name)

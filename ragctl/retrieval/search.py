@@ -180,10 +180,11 @@ class Retriever:
         read with them only when ranking by page needs every candidate's page; otherwise only the kept
         ones are read after (`_fill`): at 1,000,000 chunks each candidate read is a few pages of Chroma's
         SQLite file, often not in the page cache, and a wide search keeps a quarter of what it finds."""
-        wanted = ["documents", "metadatas", "distances"] if self.config.unit == "page" else ["distances"]
+        by_page = self.config.unit == "page"
+        wanted = ["documents", "metadatas", "distances"] if by_page else ["distances"]
         got = self._collection.query(query_embeddings=[vector], n_results=width, include=wanted)
         ids = got["ids"][0]
-        if self.config.unit == "page":
+        if by_page:
             for chunk_id, document, metadata in zip(ids, got["documents"][0], got["metadatas"][0]):
                 found.read[chunk_id] = (document or "", dict(metadata or {}))
         return ids, {i: 1.0 - float(d) for i, d in zip(ids, got["distances"][0])}  # cosine space
