@@ -136,7 +136,7 @@ def one_file_changed(collection: Any, store: Any, digest: str) -> float:
 
     first = str(collection.get(limit=1, include=["metadatas"])["metadatas"][0]["file"])
     started = time.perf_counter()
-    _, place, read = find.save_for(collection, store, f"{digest}-updated", base=digest, changed={first})
+    place, read = find.save_for(collection, store, f"{digest}-updated", base=digest, changed={first})
     seconds = time.perf_counter() - started
     assert read == 1
     shutil.rmtree(place)  # the content is as before: the index at `digest` stays the one the probes load

@@ -435,11 +435,12 @@ class Reversed:
         return got
 
 
-def test_an_updated_index_is_the_index_built_from_scratch(tmp_path: Path) -> None:
+def test_an_updated_index_is_the_index_built_from_scratch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """After a file is added, or deleted, the earlier index updated with that file's chunks alone equals
     the index built from the whole collection (ids, pages, vectors, parts, titles, token ids, BM25)."""
     from ragctl.components.vector_stores import open_collection
     from ragctl.config.model import VectorStoreConfig
+    from ragctl.retrieval.index import disk
     from ragctl.retrieval.index.build import build
     from ragctl.retrieval.index.update import update
     from tests.indexes import assert_same_index, index_of_sorted_chunks
@@ -457,13 +458,24 @@ def test_an_updated_index_is_the_index_built_from_scratch(tmp_path: Path) -> Non
     # pages of 7 chunks, read in Chroma's order and in the reverse of it: the same index
     assert_same_index(build(collection, page=7), full)
     assert_same_index(build(Reversed(collection), page=7), full)
+
+    def updated(base: Any, changed: set[str], digest: str) -> Any:
+        return disk.load(update(base, collection, changed, digest, tmp_path / "indexes" / digest))
+
     added = full.files[0]  # before the others: every later row and part moves
     before = build(collection, files=full.files[1:])
-    assert_same_index(update(before, collection, {added}, "d1"), full)
+    assert_same_index(updated(before, {added}, "d1"), full)
+    # the earlier index as an ingest has it, saved, and read from its files a few rows at a time
+    monkeypatch.setattr("ragctl.retrieval.index.update.ROWS", 5)
+    monkeypatch.setattr("ragctl.retrieval.index.update.TOKENS", 97)
+    saved = disk.load(disk.save(before, tmp_path / "indexes" / "d0"))
+    assert_same_index(updated(saved, {added}, "d1-saved"), full)
     deleted = full.files[1]
     collection.delete(where={"file": deleted})
-    assert_same_index(update(full, collection, {deleted}, "d2"), build(collection))
-    assert_same_index(update(full, collection, set(full.files), "d3"), build(collection))  # all read again
+    saved = disk.load(disk.save(full, tmp_path / "indexes" / "d1-full"))
+    assert_same_index(updated(saved, {deleted}, "d2"), build(collection))
+    assert_same_index(updated(full, {deleted}, "d2-memory"), build(collection))
+    assert_same_index(updated(full, set(full.files), "d3"), build(collection))  # all read again
 
 
 def test_a_chain_without_a_current_search_index_says_so_and_still_answers(  # type: ignore[no-untyped-def]

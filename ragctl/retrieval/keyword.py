@@ -105,9 +105,11 @@ class KeywordIndex:
             return cls()
         used = np.zeros(len(vocabulary), dtype=bool)
         used[tokens] = True
-        renumber = np.cumsum(used, dtype=np.int64) - 1
-        tokens = renumber[tokens].astype(np.int32)
-        kept = [token for token, keep in zip(vocabulary, used.tolist()) if keep]
+        kept = vocabulary
+        if not used.all():  # renumbered only then: a copy of every token id (90,000,000 at 1,000,000 chunks)
+            renumber = np.cumsum(used, dtype=np.int64) - 1
+            tokens = renumber[tokens].astype(np.int32)
+            kept = [token for token, keep in zip(vocabulary, used.tolist()) if keep]
         bm25 = bm25s.BM25()  # its defaults are the parameters score_matrix scores with
         bm25.scores = score_matrix(tokens, starts, len(kept))
         bm25.vocab_dict = {token: number for number, token in enumerate(kept)}
@@ -133,6 +135,10 @@ class KeywordIndex:
         folder.mkdir(parents=True, exist_ok=True)
         np.save(folder / TOKENS, self.tokens, allow_pickle=False)
         np.save(folder / STARTS, self.starts, allow_pickle=False)
+        self.save_scores(folder)
+
+    def save_scores(self, folder: Path) -> None:
+        """The BM25 index alone, beside token ids already written to `folder` (index/update.py)."""
         if self._bm25 is not None:
             self._bm25.save(str(folder), show_progress=False)
 

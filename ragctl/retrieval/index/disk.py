@@ -8,6 +8,8 @@ import json
 import os
 import shutil
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -22,32 +24,94 @@ def save(index: SearchIndex, folder: Path) -> Path:
     """Write `index` to `folder` (replacing one already there); returns `folder`."""
     import numpy as np
 
+    with writing(folder) as partial:
+        for name in ARRAYS:
+            np.save(partial / f"{name}.npy", getattr(index, name), allow_pickle=False)
+        index.keyword.save(partial / "bm25")
+        write_small(partial, index.digest, len(index), index.files, index.titles, index.parts)
+    return folder
+
+
+@contextmanager
+def writing(folder: Path) -> Iterator[Path]:
+    """A temporary folder beside `folder`, renamed to it (replacing one already there) when the block ends
+    without an error, removed when it ends with one."""
     folder.parent.mkdir(parents=True, exist_ok=True)
     partial = folder.parent / f".{folder.name}.{uuid.uuid4().hex[:8]}.partial"
     partial.mkdir()
     try:
-        for name in ARRAYS:
-            np.save(partial / f"{name}.npy", getattr(index, name), allow_pickle=False)
-        names = sorted(index.parts)
-        lengths = [len(index.parts[p]) for p in names]
-        flat = np.concatenate([index.parts[p] for p in names]) if names else np.zeros(0, dtype=np.int64)
-        np.save(partial / "parts.npy", flat.astype(np.int64), allow_pickle=False)
-        index.keyword.save(partial / "bm25")
-        meta = {
-            "format": FORMAT,
-            "digest": index.digest,
-            "chunks": len(index),
-            "files": index.files,
-            "titles": index.titles,
-            "parts": dict(zip(names, lengths)),
-        }
-        (partial / META).write_text(json.dumps(meta))
+        yield partial
         if folder.exists():
             shutil.rmtree(folder)
         os.replace(partial, folder)
     finally:
         shutil.rmtree(partial, ignore_errors=True)
-    return folder
+
+
+def write_small(
+    partial: Path, digest: str, chunks: int, files: list[str], titles: dict[str, str], parts: dict[str, Any]
+) -> None:
+    """The parts' positions (one flat array) and the JSON description, the last files of a folder."""
+    import numpy as np
+
+    names = sorted(parts)
+    flat = np.concatenate([parts[p] for p in names]) if names else np.zeros(0, dtype=np.int64)
+    np.save(partial / "parts.npy", flat.astype(np.int64), allow_pickle=False)
+    meta = {
+        "format": FORMAT,
+        "digest": digest,
+        "chunks": chunks,
+        "files": files,
+        "titles": titles,
+        "parts": {p: len(parts[p]) for p in names},
+    }
+    (partial / META).write_text(json.dumps(meta))
+
+
+class Appended:
+    """A .npy file of a known dtype and shape written a block of rows at a time, with plain writes: the
+    rows pass through this process once and are not kept (a memory map of the new file would keep every
+    written page in its resident set until the kernel writes it back)."""
+
+    def __init__(self, path: Path, dtype: Any, shape: tuple[int, ...]) -> None:
+        import numpy as np
+
+        self._dtype, self._shape, self._rows = np.dtype(dtype), shape, 0
+        self._file = open(path, "wb", buffering=0)  # noqa: SIM115 - closed by close()
+        header = {"descr": np.lib.format.dtype_to_descr(self._dtype), "fortran_order": False, "shape": shape}
+        np.lib.format.write_array_header_1_0(self._file, header)
+
+    def add(self, rows: Any) -> None:
+        import numpy as np
+
+        rows = np.ascontiguousarray(rows, dtype=self._dtype)
+        self._file.write(memoryview(rows).cast("B"))
+        self._rows += len(rows)
+
+    def close(self) -> None:
+        self._file.close()
+        if self._rows != self._shape[0]:
+            raise ValueError(f"{self._file.name}: {self._rows} rows written, {self._shape[0]} declared")
+
+
+def read_rows(array: Any, first: int, end: int) -> Any:
+    """Rows first:end of an array, read from its file when it is a whole memory-mapped .npy (as load()
+    gives them), so that reading a whole index through here does not put its pages in this process's
+    resident set; an array in memory is sliced."""
+    import numpy as np
+
+    filename = getattr(array, "filename", None)
+    if (
+        isinstance(array, np.memmap)
+        and filename
+        and array.flags.c_contiguous
+        and array.offset + array.nbytes == os.path.getsize(filename)
+    ):
+        width = array.strides[0] if array.ndim else array.itemsize
+        count = (end - first) * (width // array.itemsize)
+        found = np.fromfile(filename, dtype=array.dtype, count=count, offset=array.offset + first * width)
+        return found.reshape((end - first, *array.shape[1:]))
+    return np.asarray(array[first:end])
 
 
 def meta(folder: Path) -> dict[str, Any] | None:

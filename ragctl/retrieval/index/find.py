@@ -105,20 +105,17 @@ def base_of(collection: Any, store: VectorStoreConfig) -> str:
 
 def save_for(
     collection: Any, store: VectorStoreConfig, digest: str, base: str = "", changed: set[str] | None = None
-) -> tuple[SearchIndex, Path, int]:
+) -> tuple[Path, int]:
     """Make the collection's index and save it where its readers look: an update of the index `base`
-    with the chunks of the `changed` files when there is one, else built from every chunk. Also returns
-    how many files' chunks were read from the collection to make it."""
+    with the chunks of the `changed` files when there is one, else built from every chunk. Returns the
+    folder and how many files' chunks were read from the collection to make it."""
     from ragctl.retrieval.index.build import build
     from ragctl.retrieval.index.update import update
 
     if base and changed is not None and disk.meta(folder(store, base)) is not None:
-        index = update(disk.load(folder(store, base)), collection, changed, digest)
-        read = len(changed)
-    else:
-        index = build(collection, digest)
-        read = len(index.files)
-    return index, disk.save(index, folder(store, digest)), read
+        return update(disk.load(folder(store, base)), collection, changed, digest, folder(store, digest)), len(changed)
+    index = build(collection, digest)
+    return disk.save(index, folder(store, digest)), len(index.files)
 
 
 def prune(store: VectorStoreConfig, keep: str) -> None:

@@ -40,7 +40,7 @@ def rebuild(
 
     started = time.perf_counter()
     with session.reporter.task("Indexing for search", total=None):
-        _, place, read = find.save_for(collection, session.store, digest, base, changed)
+        place, read = find.save_for(collection, session.store, digest, base, changed)
         uri = ""
         if session.store.mode != "persistent":  # a server's readers are elsewhere: they download it
             import mlflow
