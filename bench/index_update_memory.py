@@ -58,7 +58,7 @@ def prepare(store_dir: Path, collection: str, chunks: int, work: Path) -> dict[s
             ids=np.char.add(np.asarray(real.ids), suffix),
             files=[f"copy-{copy:04d}/{f}" for f in real.files],
             starts=real.starts, titles={}, pages=real.pages, vectors=real.vectors,
-            keyword=real.keyword, parts=real.parts,
+            keyword=real.keyword, parts=real.parts, texts=real.texts,
         )  # fmt: skip
         blocks += [(f, named) for f in named.files]
     started = time.perf_counter()

@@ -11,6 +11,10 @@ def assert_same_index(got: Any, expected: Any) -> None:
     assert got.files == expected.files and got.titles == expected.titles
     for name in ("ids", "starts", "pages", "vectors"):
         np.testing.assert_array_equal(getattr(got, name), getattr(expected, name), err_msg=name)
+    assert (got.texts is None) == (expected.texts is None)
+    if got.texts is not None:  # every chunk's (text, metadata), and the positions in id order
+        assert [got.texts.get(i) for i in range(len(got))] == [expected.texts.get(i) for i in range(len(expected))]
+        np.testing.assert_array_equal(got.by_id, expected.by_id, err_msg="by_id")
     assert sorted(got.parts) == sorted(expected.parts)
     for part in got.parts:
         np.testing.assert_array_equal(got.parts[part], expected.parts[part], err_msg=part)
@@ -33,6 +37,7 @@ def index_of_sorted_chunks(collection: Any) -> Any:
     from ragctl.retrieval.corpus import chunk_index, embedded_text
     from ragctl.retrieval.index.build import _page
     from ragctl.retrieval.index.model import SearchIndex
+    from ragctl.retrieval.index.texts import Spool
     from ragctl.retrieval.keyword import KeywordIndex
     from ragctl.retrieval.parts import PartIndex
 
@@ -45,8 +50,11 @@ def index_of_sorted_chunks(collection: Any) -> Any:
     vectors = np.asarray([v for *_, v in rows], dtype=np.float32)
     vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
     counts = [sum(1 for _, _, m, _ in rows if m.get("file") == f) for f in files]
+    texts = Spool()
+    texts.add([d for _, d, _, _ in rows], [m for _, _, m, _ in rows])
+    ids = np.asarray([i.encode() for i, *_ in rows])
     return SearchIndex(
-        ids=np.asarray([i.encode() for i, *_ in rows]),
+        ids=ids,
         files=files,
         starts=np.concatenate([[0], np.cumsum(counts)]).astype(np.int64),
         titles={str(m.get("file")): str(m.get("title") or "") for _, _, m, _ in rows},
@@ -54,4 +62,6 @@ def index_of_sorted_chunks(collection: Any) -> Any:
         vectors=vectors,
         keyword=KeywordIndex.of_texts([embedded_text(d, m) for _, d, m, _ in rows]),
         parts=PartIndex([m for _, _, m, _ in rows]).under,
+        texts=texts.in_order(np.arange(len(rows))),
+        by_id=np.asarray(sorted(range(len(rows)), key=lambda i: rows[i][0].encode())),
     )

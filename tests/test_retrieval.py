@@ -300,20 +300,46 @@ class Reads:
         return got
 
 
-def test_a_wide_search_reads_the_text_of_the_kept_chunks_only(store: Path, collection, embed) -> None:  # type: ignore[no-untyped-def]
-    """Twenty candidates ranked, three kept: only those three texts are read from Chroma (at 1,000,000
-    chunks each read is pages of its SQLite file), and they are the collection's texts of those ids."""
+def test_a_wide_search_reads_no_text_from_chroma_and_the_kept_chunks_only_without_records(  # type: ignore[no-untyped-def]
+    tmp_path: Path, store: Path, collection, embed
+) -> None:
+    """Twenty candidates ranked, three kept: their text and metadata come from the index's records, none
+    from Chroma (at 1,000,000 chunks each read is pages of its SQLite file), and they are the collection's.
+    An index saved without records (by an older ragctl) reads exactly the three kept texts from Chroma."""
+    from ragctl.components.vector_stores import open_collection
     from ragctl.config.model import VectorStoreConfig
     from ragctl.retrieval import Retriever
 
-    where = VectorStoreConfig(path=str(store), collection="retrieval")
-    reads = Reads(collection)
+    question = "Who was Guy's rival in the Holy Land?"
+    found = {}
+    for unit in ("chunk", "page"):
+        config = RetrievalConfig(top_k=3, candidates=20, title_filter="off", unit=unit)
+        reads = Reads(collection)
+        retriever = Retriever(config, embed, reads, store=VectorStoreConfig(path=str(store), collection="retrieval"))
+        kept = found[unit] = retriever.search(question).nodes
+        assert len(kept) == 3 and reads.read == [], unit
+        stored = collection.get(ids=[n.node.id_ for n in kept], include=["documents", "metadatas"])
+        by_id = {i: (d, m) for i, d, m in zip(stored["ids"], stored["documents"], stored["metadatas"])}
+        assert {n.node.id_: n.node.get_content() for n in kept} == {i: d for i, (d, _) in by_id.items()}
+        assert all(n.node.metadata["file"] == by_id[n.node.id_][1]["file"] for n in kept)
+
+    older = tmp_path / "chroma"
+    shutil.copytree(store, older)
+    (described,) = older.glob("ragctl-index/retrieval/*/index.json")
+    meta = json.loads(described.read_text())
+    meta.pop("texts")  # as ragctl wrote it before the records were kept
+    described.write_text(json.dumps(meta))
+    where = VectorStoreConfig(path=str(older), collection="retrieval")
+    reads = Reads(open_collection(where))
     config = RetrievalConfig(top_k=3, candidates=20, title_filter="off")
-    hits = Retriever(config, embed, reads, store=where).search("Who was Guy's rival in the Holy Land?")
-    kept = [n.node.id_ for n in hits.nodes]
-    assert len(kept) == 3 and sorted(reads.read) == sorted(kept)
-    texts = collection.get(ids=kept, include=["documents"])
-    assert {n.node.id_: n.node.get_content() for n in hits.nodes} == dict(zip(texts["ids"], texts["documents"]))
+    retriever = Retriever(config, embed, reads, store=where)
+    assert retriever.index_source == "saved" and retriever._index is not None and retriever._index.texts is None
+    older_hits = retriever.search(question).nodes
+    kept_ids = [n.node.id_ for n in older_hits]
+    assert len(kept_ids) == 3 and sorted(reads.read) == sorted(kept_ids)
+    assert [(n.node.id_, n.node.get_content(), n.node.metadata) for n in older_hits] == [
+        (n.node.id_, n.node.get_content(), n.node.metadata) for n in found["chunk"]
+    ]
 
 
 def _same(hits):  # type: ignore[no-untyped-def]

@@ -1,11 +1,11 @@
 """The collection's chunks as Chroma holds them, read a page at a time (ids, the text BM25 indexes: the
-embedded text, with its title when chunking.context is on, metadata, vectors), so whoever reduces them to
-what they keep (index/build.py) never holds a million texts and metadata dicts at once."""
+embedded text, with its title when chunking.context is on; the stored text, metadata, vectors), so
+whoever reduces them to what they keep (index/build.py) never holds a million texts and metadata dicts."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 PAGE = 5000
@@ -17,6 +17,7 @@ class Page:
     texts: list[str]  # what was embedded: title + chunk
     metadatas: list[dict[str, Any]]
     vectors: Any = None  # float32 rows, one per id, when asked for (as stored: not normalised)
+    documents: list[str] = field(default_factory=list)  # the chunks' text as stored
 
 
 def pages(collection: Any, vectors: bool = False, files: list[str] | None = None, size: int = PAGE) -> Iterator[Page]:
@@ -32,11 +33,12 @@ def pages(collection: Any, vectors: bool = False, files: list[str] | None = None
     for start in range(0, len(every), size):
         got = collection.get(ids=every[start : start + size], include=include)
         metadatas = [dict(m or {}) for m in got["metadatas"] or []]
-        texts = [embedded_text(d or "", m) for d, m in zip(got["documents"] or [], metadatas)]
+        documents = [d or "" for d in got["documents"] or []]
+        texts = [embedded_text(d, m) for d, m in zip(documents, metadatas)]
         found = None
         if vectors and len(got["ids"]):
             found = np.asarray(got["embeddings"], dtype=np.float32).reshape(len(got["ids"]), -1)
-        yield Page(list(got["ids"]), texts, metadatas, found)
+        yield Page(list(got["ids"]), texts, metadatas, found, documents)
 
 
 def embedded_text(document: str, metadata: dict[str, Any]) -> str:

@@ -6,10 +6,10 @@ question that names the balance sheet or Note 7 searches the pages under those h
 The best dense similarity is kept as the evidence the chain abstains on (retrieval.min_score).
 
 Everything beyond Chroma's own vector search comes from the collection's search index (retrieval/index/),
-saved by ingest and memory-mapped here. Within named documents the dense search is exact, a matrix product
-over those documents' rows of the index's mapped vectors (only those rows are read): Chroma's filtered
-search (by metadata or by ids) costs 20-65 ms here and is approximate, a matrix product well under 1 ms
-(bench/README.md)."""
+saved by ingest and memory-mapped here, the kept chunks' text and metadata included. Within named
+documents the dense search is exact, a matrix product over those documents' rows of the index's mapped
+vectors (only those rows are read): Chroma's filtered search (by metadata or by ids) costs 20-65 ms here
+and is approximate, a matrix product well under 1 ms (bench/README.md)."""
 
 from __future__ import annotations
 
@@ -168,25 +168,43 @@ class Retriever:
         return {"file": file, "page": page}
 
     def _fill(self, chunk_ids: list[str], found: Found) -> None:
-        """Text and metadata, from Chroma, of the candidates only the index has seen (one read for all)."""
+        """Text and metadata of the candidates not yet read: from the index's records when it keeps them
+        (microseconds), else from Chroma (one read for all)."""
         missing = [chunk_id for chunk_id in chunk_ids if chunk_id not in found.read]
+        index = self._index
+        if missing and index is not None and index.texts is not None:
+            for chunk_id in missing:
+                position = found.positions.get(chunk_id)
+                if position is None:  # a candidate of Chroma's own search
+                    position = index.position(chunk_id)
+                if position is not None:
+                    found.read[chunk_id] = index.texts.get(position)
+            missing = [chunk_id for chunk_id in missing if chunk_id not in found.read]
         if missing:
             got = self._collection.get(ids=missing, include=["documents", "metadatas"])
             for chunk_id, document, metadata in zip(got["ids"], got["documents"] or [], got["metadatas"] or []):
                 found.read[chunk_id] = (document or "", dict(metadata or {}))
 
     def _dense(self, vector: list[float], width: int, found: Found) -> tuple[list[str], dict[str, float]]:
-        """Chroma's approximate nearest neighbours over the whole collection. Their text and metadata are
-        read with them only when ranking by page needs every candidate's page; otherwise only the kept
-        ones are read after (`_fill`): at 1,000,000 chunks each candidate read is a few pages of Chroma's
-        SQLite file, often not in the page cache, and a wide search keeps a quarter of what it finds."""
+        """Chroma's approximate nearest neighbours over the whole collection, ids and distances only: only
+        the kept ones are read after (`_fill`), at 1,000,000 chunks each candidate read from Chroma is a
+        few pages of its SQLite file, often not in the page cache, and a wide search keeps a quarter of
+        what it finds. Ranking by page needs every candidate's page: from the index, or read with them
+        from an index without records."""
+        index = self._index
+        kept = index is not None and index.texts is not None  # every page is in the index
         by_page = self.config.unit == "page"
-        wanted = ["documents", "metadatas", "distances"] if by_page else ["distances"]
+        wanted = ["documents", "metadatas", "distances"] if by_page and not kept else ["distances"]
         got = self._collection.query(query_embeddings=[vector], n_results=width, include=wanted)
         ids = got["ids"][0]
-        if by_page:
+        if by_page and not kept:
             for chunk_id, document, metadata in zip(ids, got["documents"][0], got["metadatas"][0]):
                 found.read[chunk_id] = (document or "", dict(metadata or {}))
+        elif by_page and index is not None:
+            for chunk_id in ids:
+                if (position := index.position(chunk_id)) is not None:
+                    found.positions[chunk_id] = position
+            self._fill([chunk_id for chunk_id in ids if chunk_id not in found.positions], found)
         return ids, {i: 1.0 - float(d) for i, d in zip(ids, got["distances"][0])}  # cosine space
 
     def _exact(

@@ -2,9 +2,10 @@
 of them, or those of some files (which update.py merges into an earlier index).
 
 Each page Chroma returns is reduced at once to what the index keeps (id, place, page, title, the parts its
-headings name, BM25 token ids, vector) and its texts and metadata dropped, so the build holds the index's
-own arrays, not a million texts and metadata dicts. Pages come in no particular order; the rows are put in
-corpus order (by file, then chunk_index, then id) at the end."""
+headings name, BM25 token ids, vector; its text and metadata compressed into a temporary file) and its
+texts and metadata dicts dropped, so the build holds the index's own arrays, not a million of them.
+Pages come in no particular order; the rows are put in corpus order (by file, then chunk_index, then id)
+at the end."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ def build(collection: Any, digest: str = "", files: list[str] | None = None, pag
     import numpy as np
 
     from ragctl.retrieval import corpus
+    from ragctl.retrieval.index.texts import Spool
     from ragctl.retrieval.keyword import KeywordIndex, Tokens
     from ragctl.retrieval.pages import page_of
     from ragctl.retrieval.parts import PagesParts
@@ -31,6 +33,7 @@ def build(collection: Any, digest: str = "", files: list[str] | None = None, pag
     parts = PagesParts()
     tokens = Tokens()
     vectors: list[Any] = []
+    spool = Spool()
     for got in corpus.pages(collection, vectors=True, files=files, size=page):
         for metadata in got.metadatas:
             file = str(metadata.get("file"))
@@ -41,6 +44,7 @@ def build(collection: Any, digest: str = "", files: list[str] | None = None, pag
             parts.add(page_of(metadata), metadata)
         ids.append(np.asarray([i.encode() for i in got.ids], dtype=bytes))
         tokens.add(got.texts)
+        spool.add(got.documents, got.metadatas)
         if got.vectors is not None:
             vectors.append(got.vectors)
     if not file_of_row:
@@ -55,8 +59,9 @@ def build(collection: Any, digest: str = "", files: list[str] | None = None, pag
     position = np.empty_like(order)
     position[order] = np.arange(len(order))  # row -> its place in corpus order
     counts = np.bincount(file_rank, minlength=len(files_sorted))
+    ids_in_order = chunk_ids[order]
     return SearchIndex(
-        ids=chunk_ids[order],
+        ids=ids_in_order,
         files=files_sorted,
         starts=np.concatenate([[0], np.cumsum(counts)]).astype(np.int64),
         titles={f: titles[f] for f in files_sorted},
@@ -65,6 +70,8 @@ def build(collection: Any, digest: str = "", files: list[str] | None = None, pag
         keyword=KeywordIndex.of_tokens(*tokens.result(order)),
         parts=dict(sorted(parts.under(position).items())),
         digest=digest,
+        texts=spool.in_order(order),
+        by_id=np.argsort(ids_in_order, kind="stable"),
     )
 
 

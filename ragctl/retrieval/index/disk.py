@@ -1,5 +1,7 @@
 """A search index as a folder of plain files: numpy arrays (memory-mapped when loaded), the BM25 index
-(bm25s' own format, memory-mapped) and one JSON file of the small parts. A folder is written under a
+(bm25s' own format, memory-mapped), the chunks' records (texts.py) and one JSON file of the small parts.
+A folder without the records (written before they were kept) is still read: its chunks' text then comes
+from Chroma. A folder is written under a
 temporary name and renamed into place, so a reader never sees half an index."""
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from ragctl.retrieval.index.model import SearchIndex
 FORMAT = 2  # bump when what is saved, or how BM25 tokenizes, changes: an older folder is then stale
 META = "index.json"
 ARRAYS = ("ids", "starts", "pages", "vectors")
+TEXTS = "texts.bin"
 
 
 def save(index: SearchIndex, folder: Path) -> Path:
@@ -28,7 +31,13 @@ def save(index: SearchIndex, folder: Path) -> Path:
         for name in ARRAYS:
             np.save(partial / f"{name}.npy", getattr(index, name), allow_pickle=False)
         index.keyword.save(partial / "bm25")
-        write_small(partial, index.digest, len(index), index.files, index.titles, index.parts)
+        if index.texts is not None:
+            with open(partial / TEXTS, "wb") as out:
+                index.texts.copy(0, len(index.texts), out)
+            np.save(partial / "text_offsets.npy", np.asarray(index.texts.offsets), allow_pickle=False)
+            np.save(partial / "by_id.npy", index.by_id, allow_pickle=False)
+        texts = index.texts is not None
+        write_small(partial, index.digest, len(index), index.files, index.titles, index.parts, texts)
     return folder
 
 
@@ -49,7 +58,13 @@ def writing(folder: Path) -> Iterator[Path]:
 
 
 def write_small(
-    partial: Path, digest: str, chunks: int, files: list[str], titles: dict[str, str], parts: dict[str, Any]
+    partial: Path,
+    digest: str,
+    chunks: int,
+    files: list[str],
+    titles: dict[str, str],
+    parts: dict[str, Any],
+    texts: bool,
 ) -> None:
     """The parts' positions (one flat array) and the JSON description, the last files of a folder."""
     import numpy as np
@@ -64,6 +79,7 @@ def write_small(
         "files": files,
         "titles": titles,
         "parts": {p: len(parts[p]) for p in names},
+        "texts": texts,  # texts.bin, text_offsets.npy and by_id.npy are there
     }
     (partial / META).write_text(json.dumps(meta))
 
@@ -138,16 +154,26 @@ def load(folder: Path) -> SearchIndex:
         parts[part] = flat[offset : offset + length]
         offset += length
     keyword = KeywordIndex.load(folder / "bm25", described["chunks"])
+    texts = by_id = None
+    if described.get("texts"):
+        from ragctl.retrieval.index.texts import Texts
+
+        texts = Texts.open(folder / TEXTS, np.load(folder / "text_offsets.npy", mmap_mode="r", allow_pickle=False))
+        by_id = np.load(folder / "by_id.npy", mmap_mode="r", allow_pickle=False)
     # Every query reads the BM25 postings of its words and the ids of its hits: ask the kernel to read
     # those files ahead now, in the background, so queries after a cold start do not wait for their pages
     # one fault at a time. The vectors (1.5 GB at 1,000,000 chunks) are read a document at a time, by need.
-    will_need(arrays["ids"], arrays["starts"], arrays["pages"], flat, *keyword.postings())
+    # The records (texts.bin, ~1 GB at 1,000,000 chunks) are read five at a time, by need, like the vectors.
+    finding = [texts.offsets, by_id] if texts is not None else []
+    will_need(arrays["ids"], arrays["starts"], arrays["pages"], flat, *keyword.postings(), *finding)
     return SearchIndex(
         files=list(described["files"]),
         titles=dict(described["titles"]),
         keyword=keyword,
         parts=parts,
         digest=str(described["digest"]),
+        texts=texts,
+        by_id=by_id,
         **arrays,
     )
 

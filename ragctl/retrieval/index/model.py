@@ -17,6 +17,8 @@ class SearchIndex:
     keyword: Any  # KeywordIndex
     parts: dict[str, Any] = field(default_factory=dict)  # part -> the positions of the pages under it
     digest: str = ""  # the collection content it was built from ("" when built in memory for one load)
+    texts: Any = None  # Texts: each chunk's text and metadata (None in an index saved without them)
+    by_id: Any = None  # int64: the positions in the order of their ids, to find a chunk Chroma named
 
     @classmethod
     def empty(cls, digest: str = "") -> SearchIndex:
@@ -37,6 +39,21 @@ class SearchIndex:
 
     def id(self, position: int) -> str:
         return bytes(self.ids[position]).decode()
+
+    def position(self, chunk_id: str) -> int | None:
+        """The corpus position of the chunk with this id, or None (a binary search over `by_id`)."""
+        if self.by_id is None:
+            return None
+        target, low, high = chunk_id.encode(), 0, len(self.by_id)
+        while low < high:
+            middle = (low + high) // 2
+            if bytes(self.ids[self.by_id[middle]]) < target:
+                low = middle + 1
+            else:
+                high = middle
+        if low < len(self.by_id) and bytes(self.ids[self.by_id[low]]) == target:
+            return int(self.by_id[low])
+        return None
 
     def block(self, file: str) -> tuple[int, int]:
         """The rows first:end of the file's chunks."""
