@@ -1,8 +1,8 @@
 """A search index as a folder of plain files: numpy arrays (memory-mapped when loaded), the BM25 index
 (bm25s' own format, memory-mapped), the chunks' records (texts.py) and one JSON file of the small parts.
 A folder without the records (written before they were kept) is still read: its chunks' text then comes
-from Chroma. A folder is written under a
-temporary name and renamed into place, so a reader never sees half an index."""
+from Chroma. A folder is written under a temporary name and renamed into place, so a reader never sees
+half an index."""
 
 from __future__ import annotations
 
@@ -17,7 +17,9 @@ from typing import Any
 
 from ragctl.retrieval.index.model import SearchIndex
 
-FORMAT = 2  # bump when what is saved, or how BM25 tokenizes, changes: an older folder is then stale
+# Bump when what is saved, or how BM25 tokenizes, changes: an older folder is then stale. The records are
+# optional (meta "texts"), so adding them left every folder already saved current.
+FORMAT = 2
 META = "index.json"
 ARRAYS = ("ids", "starts", "pages", "vectors")
 TEXTS = "texts.bin"
