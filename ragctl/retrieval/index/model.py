@@ -41,18 +41,15 @@ class SearchIndex:
         return bytes(self.ids[position]).decode()
 
     def position(self, chunk_id: str) -> int | None:
-        """The corpus position of the chunk with this id, or None (a binary search over `by_id`)."""
-        if self.by_id is None:
+        """The corpus position of the chunk with this id, or None (a binary search through `by_id`)."""
+        import numpy as np
+
+        if self.by_id is None or not len(self.ids):
             return None
-        target, low, high = chunk_id.encode(), 0, len(self.by_id)
-        while low < high:
-            middle = (low + high) // 2
-            if bytes(self.ids[self.by_id[middle]]) < target:
-                low = middle + 1
-            else:
-                high = middle
-        if low < len(self.by_id) and bytes(self.ids[self.by_id[low]]) == target:
-            return int(self.by_id[low])
+        target = chunk_id.encode()  # cut to the array's width by the search: the match is checked whole
+        at = int(np.searchsorted(self.ids, np.array(target, dtype=self.ids.dtype), sorter=self.by_id))
+        if at < len(self.by_id) and bytes(self.ids[self.by_id[at]]) == target:
+            return int(self.by_id[at])
         return None
 
     def block(self, file: str) -> tuple[int, int]:
