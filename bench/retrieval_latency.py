@@ -191,6 +191,7 @@ def probe(store_dir: str, qa: Path, path: str, spawned: float) -> dict[str, Any]
     result["file_mb"] = round(after["RssFile"] - before["RssFile"], 1)
     loaded = find.Found(retriever._index, retriever.index_source)  # type: ignore[arg-type]
     find.for_collection = lambda collection, store: loaded  # type: ignore[assignment]  # one load for all modes
+    find.on_disk = lambda collection, store: None if loaded.source == "built" else loaded  # type: ignore[assignment]
     alone = []
     for question in questions:  # the question's embedding alone: the floor under every mode
         began = time.perf_counter()

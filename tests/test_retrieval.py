@@ -342,6 +342,42 @@ def test_a_wide_search_reads_no_text_from_chroma_and_the_kept_chunks_only_withou
     ]
 
 
+def test_a_dense_search_reads_its_text_from_an_index_on_this_machine_and_never_builds_one(  # type: ignore[no-untyped-def]
+    tmp_path: Path, store: Path, collection, embed, caplog
+) -> None:
+    """Dense mode searches Chroma alone: it reads the kept chunks' text from the saved index when this
+    machine has it, and from Chroma when it has none, without building one or warning."""
+    from ragctl.components.vector_stores import open_collection
+    from ragctl.config.model import VectorStoreConfig
+    from ragctl.retrieval import Retriever
+
+    question = "Who was Guy's rival in the Holy Land?"
+    config = RetrievalConfig(top_k=3, mode="dense", title_filter="off")
+    reads = Reads(collection)
+    retriever = Retriever(config, embed, reads, store=VectorStoreConfig(path=str(store), collection="retrieval"))
+    assert retriever.index_source == "saved"
+    kept = retriever.search(question).nodes
+    assert len(kept) == 3 and reads.read == []
+    stored = collection.get(ids=[n.node.id_ for n in kept], include=["documents", "metadatas"])
+    assert {n.node.id_: (n.node.get_content(), n.node.metadata["file"]) for n in kept} == {
+        i: (d, m["file"]) for i, d, m in zip(stored["ids"], stored["documents"], stored["metadatas"])
+    }
+
+    bare = tmp_path / "chroma"
+    shutil.copytree(store, bare)
+    shutil.rmtree(bare / "ragctl-index")
+    where = VectorStoreConfig(path=str(bare), collection="retrieval")
+    reads = Reads(open_collection(where))
+    with caplog.at_level("WARNING", logger="ragctl"):
+        retriever = Retriever(config, embed, reads, store=where)
+        hits = retriever.search(question).nodes
+    assert retriever._index is None and retriever.index_source == "" and caplog.records == []
+    assert sorted(reads.read) == sorted(n.node.id_ for n in hits)
+    assert [(n.node.id_, n.node.get_content(), n.score) for n in hits] == [
+        (n.node.id_, n.node.get_content(), n.score) for n in kept
+    ]
+
+
 def _same(hits):  # type: ignore[no-untyped-def]
     return [(n.node.id_, round(n.score, 6), n.node.get_content(), n.node.metadata) for n in hits.nodes], hits.files
 

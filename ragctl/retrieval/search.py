@@ -6,7 +6,8 @@ question that names the balance sheet or Note 7 searches the pages under those h
 The best dense similarity is kept as the evidence the chain abstains on (retrieval.min_score).
 
 Everything beyond Chroma's own vector search comes from the collection's search index (retrieval/index/),
-saved by ingest and memory-mapped here, the kept chunks' text and metadata included. Within named
+saved by ingest and memory-mapped here, the kept chunks' text and metadata included (a dense-only chain
+uses it for those when this machine has it, and reads them from Chroma when not). Within named
 documents the dense search is exact, a matrix product over those documents' rows of the index's mapped
 vectors (only those rows are read): Chroma's filtered search (by metadata or by ids) costs 20-65 ms here
 and is approximate, a matrix product well under 1 ms (bench/README.md)."""
@@ -42,7 +43,7 @@ class Retriever:
     ) -> None:
         """`store` (the vector_store settings) says where the collection's saved search index is; without
         it, or when it is not current, the index is built in memory (retrieval/index/find.py)."""
-        from ragctl.retrieval.index.find import for_collection
+        from ragctl.retrieval.index.find import for_collection, on_disk
         from ragctl.retrieval.index.model import SearchIndex
         from ragctl.retrieval.parts import PartIndex
         from ragctl.retrieval.titles import TitleMatcher
@@ -54,8 +55,9 @@ class Retriever:
         by_part = config.part_filter != "off"
         self.index_source, self.index_note = "", ""
         self._index: SearchIndex | None = None
-        if config.mode == "hybrid" or by_title or by_part:
-            found = for_collection(collection, store)
+        needed = config.mode == "hybrid" or by_title or by_part
+        found = for_collection(collection, store) if needed else on_disk(collection, store)
+        if found is not None:
             self._index, self.index_source, self.index_note = found.index, found.source, found.note
         index = self._index
         self._keyword = index.keyword if config.mode == "hybrid" and index is not None and len(index) else None

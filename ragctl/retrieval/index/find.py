@@ -55,6 +55,17 @@ def usable(place: Path, digest: str, chunks: int) -> bool:
     return described is not None and described.get("digest") == digest and described.get("chunks") == chunks
 
 
+def on_disk(collection: Any, store: VectorStoreConfig | None) -> Found | None:
+    """The collection's current index if this machine has it (beside the store, or in the cache), else None:
+    for a dense-only chain, which searches Chroma alone and reads its kept chunks' text from the index's
+    records when they are at hand, never worth a download or a build."""
+    digest, _ = marker.marked(collection)
+    if store is None or not digest:
+        return None
+    place = folder(store, digest)
+    return Found(disk.load(place), "saved") if usable(place, digest, collection.count()) else None
+
+
 def for_collection(collection: Any, store: VectorStoreConfig | None) -> Found:
     """The collection's index: read from disk when current, else downloaded, else built in memory."""
     from ragctl.retrieval.index.build import build
