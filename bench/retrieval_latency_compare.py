@@ -22,8 +22,7 @@ from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import retrieval_latency as latency  # noqa: E402
+import retrieval_latency as latency  # beside this script, on sys.path when it runs
 
 ROOT = Path(__file__).resolve().parent.parent
 
