@@ -45,7 +45,9 @@ def _chunks(store: Path) -> int:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("store", type=Path)
-    parser.add_argument("source", nargs=3, metavar=("SOURCE_CHROMA_DIR", "COLLECTION", "QA"))
+    parser.add_argument("source_dir")
+    parser.add_argument("collection")
+    parser.add_argument("qa")
     parser.add_argument("--compare", type=Path, required=True, help="another checkout (e.g. a git worktree)")
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--json", action="store_true")
@@ -56,7 +58,8 @@ def main() -> None:
         order = list(codes) if round_ % 2 else list(reversed(codes))
         for name in order:
             for path in latency.PATHS[1:]:
-                got = probe(args.store, args.source, path, codes[name])
+                source = [args.source_dir, args.collection, args.qa]
+                got = probe(args.store, source, path, codes[name])
                 row = {"round": round_, "code": name, "path": path, "first_retrieval_s": got["first_retrieval_s"]}
                 row |= {m: [got[m]["p50_ms"], got[m]["p95_ms"]] for m in (*latency.MODES, "embedding")}
                 rows.append(row)
