@@ -175,6 +175,12 @@ def test_nothing_changed_reads_the_manifest_not_the_files(corpus: Path, project:
     _, indexer = ingest()
     assert indexer["run_id"] and indexer["summary"]["chunks"]["added"] == 0
     assert search_index(project / "state")[0] == indexer["manifest_digest"] and ingest()[1]["up_to_date"]
+    # And so does an embedded store whose index folder is gone (the collection still marked as indexed).
+    shutil.rmtree(project / "state" / "chroma" / "ragctl-index")
+    _, restored = ingest()
+    assert restored["run_id"] and restored["summary"]["chunks"]["added"] == 0
+    assert search_index(project / "state") == (restored["manifest_digest"], [restored["manifest_digest"]])
+    assert ingest()[1]["up_to_date"]
     (corpus / "normans_crusades_and_arts.txt").write_text("Rollo was a Viking leader. " * 20)
     _, changed = ingest()
     assert changed["run_id"] and not changed["up_to_date"]

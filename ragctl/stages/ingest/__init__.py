@@ -36,7 +36,7 @@ def run(session: Session, dry_run: bool = False, rebuild: bool = False, wait: fl
     peeked = None if rebuild else peek_store(lambda: session.chroma, session.store, config, keys)
     if peeked is not None and peeked.collection is not None:
         plan = make_plan(files, peeked.manifest, peeked.collection, keys)
-        if _nothing_to_do(peeked, plan):
+        if _nothing_to_do(session, peeked, plan):
             return _up_to_date(session, peeked, plan, started)
     else:  # no store yet, or --rebuild: every file is to be read
         plan = make_plan(files, Manifest(None, session.store.collection), None, keys)
@@ -47,19 +47,20 @@ def run(session: Session, dry_run: bool = False, rebuild: bool = False, wait: fl
         with collection_lock(session.store, session.chroma, wait) as renew:
             store = open_store(session.chroma, session.store, config, keys, rebuild)
             plan = make_plan(files, store.manifest, store.collection, keys)
-            if not rebuild and _nothing_to_do(store, plan):  # another ingest did it while this one waited
+            if not rebuild and _nothing_to_do(session, store, plan):  # another ingest did it while this one waited
                 return _up_to_date(session, store, plan, started)
             return _run(session, store, plan, keys, renew, started, ahead)
     finally:
         ahead.close()
 
 
-def _nothing_to_do(store: Store, plan: Plan) -> bool:
-    """Every file as the manifest has it, the last ingest run ended, and the search index is of this content."""
+def _nothing_to_do(session: Session, store: Store, plan: Plan) -> bool:
+    """Every file as the manifest has it, the last ingest run ended, and the search index is of this content
+    (and, for an embedded store, on disk)."""
     from ragctl.stages.ingest.search_index import is_current
 
     idle = plan.idle() and not store.manifest.meta.get("run_open")
-    return idle and is_current(store.collection, store.manifest.digest())
+    return idle and is_current(session, store.collection, store.manifest.digest())
 
 
 def _up_to_date(session: Session, store: Store, plan: Plan, started: float) -> IngestResult:

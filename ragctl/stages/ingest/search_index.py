@@ -11,10 +11,15 @@ from typing import Any
 from ragctl.session import Session
 
 
-def is_current(collection: Any, digest: str) -> bool:
-    from ragctl.retrieval.index import marker
+def is_current(session: Session, collection: Any, digest: str) -> bool:
+    """The collection is marked as indexed at this content and, beside an embedded store, the index's
+    folder is there to read (a server's readers download it by the marker's URI)."""
+    from ragctl.retrieval.index import find, marker
 
-    return marker.marked(collection)[0] == digest
+    if marker.marked(collection)[0] != digest:
+        return False
+    store = session.store
+    return store.mode != "persistent" or find.usable(find.folder(store, digest), digest, collection.count())
 
 
 def clear(collection: Any) -> None:
