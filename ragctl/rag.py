@@ -32,27 +32,22 @@ class RagEngine:
     """Answers a question with its sources; one instance per loaded model."""
 
     def __init__(self, chain_config: dict[str, Any]) -> None:
-        from concurrent.futures import ThreadPoolExecutor
-
         from llama_index.core import PromptTemplate, get_response_synthesizer
         from llama_index.core.response_synthesizers import ResponseMode
 
-        from ragctl.components import create, factory
+        from ragctl.components import create
         from ragctl.components.vector_stores import open_collection, refuse_while_ingesting, with_overrides
         from ragctl.env import apply_offline_defaults
         from ragctl.retrieval import Retriever
 
         apply_offline_defaults()
-        # The LLM loads (llama.cpp: native code, ~1.6 s for the packaged model) while the embedding model
-        # and the index open; a failure in either surfaces here as it would in sequence.
-        load_llm = factory("llm", LLMConfig.model_validate(chain_config["llm"]))
-        with ThreadPoolExecutor(1, thread_name_prefix="ragctl-llm-load") as pool:
-            loading = pool.submit(load_llm)
-            embed = create("embedding", EmbeddingConfig.model_validate(chain_config["embedding"]))
-            store = with_overrides(chain_config["vector_store"])
-            refuse_while_ingesting(store)
-            collection = open_collection(store)
-            llm = loading.result()
+        # In sequence: loading the packaged LLM (xllamacpp, ~2 s) holds the GIL throughout, so a thread
+        # overlapped it only with OpenVINO's compile, which its cache (components/embeddings.py) removed.
+        embed = create("embedding", EmbeddingConfig.model_validate(chain_config["embedding"]))
+        store = with_overrides(chain_config["vector_store"])
+        refuse_while_ingesting(store)
+        collection = open_collection(store)
+        llm = create("llm", LLMConfig.model_validate(chain_config["llm"]))
         template = PromptTemplate(
             PromptConfig.model_validate(chain_config["prompt"]).template,
             template_var_mappings={"context_str": "context", "query_str": "question"},

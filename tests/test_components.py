@@ -43,6 +43,29 @@ def test_real_embedding_is_normalised_and_semantic() -> None:
     assert dot(query, near) > dot(query, far) + 0.2
 
 
+def test_the_compiled_embedding_model_is_cached_and_gives_the_same_vectors(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """OpenVINO writes the compiled model to ragctl's cache once and later loads read it (a blob it cannot
+    read is compiled again); a cache folder that cannot be made compiles as without one. Same vectors."""
+    from ragctl.components.embeddings import compiled_models
+
+    texts = ["Who founded Normandy?", "Rollo founded the duchy of Normandy. " * 20]
+    monkeypatch.setenv("RAGCTL_CACHE_DIR", str(tmp_path / "cache"))
+    first = create("embedding", EmbeddingConfig()).embed_many(texts)
+    (blob,) = compiled_models().iterdir()
+    written = blob.stat().st_mtime_ns
+    assert create("embedding", EmbeddingConfig()).embed_many(texts) == first
+    assert blob.stat().st_mtime_ns == written, "read, not written again"
+    blob.chmod(0o600)
+    blob.write_bytes(b"not a compiled model")
+    assert create("embedding", EmbeddingConfig()).embed_many(texts) == first
+    assert blob.stat().st_size > 1_000_000, "compiled again and rewritten"
+    (tmp_path / "a-file").write_text("")
+    monkeypatch.setenv("RAGCTL_CACHE_DIR", str(tmp_path / "a-file" / "cache"))
+    assert create("embedding", EmbeddingConfig()).embed_many(texts) == first
+
+
 def test_chain_accepts_the_usual_input_shapes() -> None:
     import pandas as pd
 

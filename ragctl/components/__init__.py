@@ -7,7 +7,6 @@ Third parties add entries through the `ragctl.components` entry-point group, nam
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable
 from importlib import import_module
 from typing import Any
 
@@ -39,12 +38,6 @@ def available(kind: str) -> dict[str, str]:
 
 def create(kind: str, config: Any) -> Any:
     """Build the component named by `config.type`; an unknown name suggests the closest known one."""
-    return factory(kind, config)()
-
-
-def factory(kind: str, config: Any) -> Callable[[], Any]:
-    """What builds the component, its module imported here: a caller may then build it in another thread
-    (importing one package from two threads at once trips llama-index's circular imports)."""
     known = available(kind)
     target = known.get(config.type)
     if target is None:
@@ -54,5 +47,4 @@ def factory(kind: str, config: Any) -> Callable[[], Any]:
             f"{kind}.type: unknown {kind} type '{config.type}'{suggestion}", f"known types: {', '.join(sorted(known))}"
         )
     module, _, attr = target.partition(":")
-    build = getattr(import_module(module), attr)
-    return lambda: build(config)
+    return getattr(import_module(module), attr)(config)
