@@ -70,15 +70,15 @@ def for_collection(collection: Any, store: VectorStoreConfig | None) -> Found:
     """The collection's index: read from disk when current, else downloaded, else built in memory."""
     from ragctl.retrieval.index.build import build
 
-    digest, uri = marker.marked(collection)
     if store is None:
         return Found(build(collection), "built")
+    if (found := on_disk(collection, store)) is not None:
+        return found
+    digest, uri = marker.marked(collection)
     count = collection.count()
     note = f"collection '{store.collection}' has no current search index (ingested by an older ragctl, or changed)"
     if digest:
         place = folder(store, digest)
-        if usable(place, digest, count):
-            return Found(disk.load(place), "saved")
         if uri:
             try:
                 _download(uri, place)
