@@ -35,7 +35,7 @@ test: install
 	$(BIN)/python -m pytest
 
 test-fast: install
-	$(BIN)/python -m pytest -m "not e2e"
+	$(BIN)/python -m pytest -m "not e2e and not slow"
 
 lint: install
 	$(BIN)/ruff check ragctl tests bench scripts

@@ -33,6 +33,7 @@ def test_text_file_is_one_page_without_number() -> None:
     assert page.number is None and "Conrad of Montferrat" in page.text
 
 
+@pytest.mark.slow
 def test_real_sec_filing_opens_with_the_default_limits_only() -> None:
     filing = DATA / "sec10q" / "2023 Q1 MSFT.pdf"
     with pytest.raises(Unreadable) as err:
@@ -129,6 +130,7 @@ def test_docx_paragraphs_and_tables(tmp_path: Path) -> None:
     assert err.value.outcome == "corrupt"
 
 
+@pytest.mark.slow
 def test_scanned_pages_are_counted_without_ocr_and_read_with_it(tmp_path: Path) -> None:
     pytest.importorskip("rapidocr_onnxruntime", reason="the ocr extra is not installed")
     scan = pdfs.scanned(tmp_path / "scan.pdf", pages=1)
@@ -175,6 +177,7 @@ def test_discover_missing_path_is_a_data_error(project: Path) -> None:
         discover(IngestionConfig(paths=["nowhere"]))
 
 
+@pytest.mark.slow
 def test_pdfium_reads_the_same_pages_and_words_and_takes_the_same_passwords(tmp_path: Path) -> None:
     import re
 

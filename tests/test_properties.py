@@ -9,6 +9,7 @@ import string
 import tempfile
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
@@ -228,6 +229,7 @@ class InProcessReaders:
         pass
 
 
+@pytest.mark.slow
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(step, min_size=1, max_size=4))
 def test_any_edits_and_crashes_then_an_ingest_equal_one_clean_ingest(monkeypatch, steps) -> None:  # type: ignore[no-untyped-def]

@@ -497,6 +497,7 @@ class Reversed:
         return got
 
 
+@pytest.mark.slow
 def test_an_updated_index_is_the_index_built_from_scratch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """After a file is added, or deleted, the earlier index updated with that file's chunks alone equals
     the index built from the whole collection (ids, pages, vectors, parts, titles, token ids, BM25)."""
