@@ -55,15 +55,21 @@ def usable(place: Path, digest: str, chunks: int) -> bool:
     return described is not None and described.get("digest") == digest and described.get("chunks") == chunks
 
 
-def on_disk(collection: Any, store: VectorStoreConfig | None) -> Found | None:
-    """The collection's current index if this machine has it (beside the store, or in the cache), else None:
-    for a dense-only chain, which searches Chroma alone and reads its kept chunks' text from the index's
-    records when they are at hand, never worth a download or a build."""
+def saved_digest(collection: Any, store: VectorStoreConfig) -> str:
+    """The digest of the index this machine holds of the collection as it is now (beside the store, or in
+    the cache), or "". An ingest about to change the collection notes it, so that the index after it is
+    an update of that one (update.py)."""
     digest, _ = marker.marked(collection)
-    if store is None or not digest:
+    return digest if digest and usable(folder(store, digest), digest, collection.count()) else ""
+
+
+def on_disk(collection: Any, store: VectorStoreConfig | None) -> Found | None:
+    """The collection's current index if this machine has it, else None: for a dense-only chain, which
+    searches Chroma alone and reads its kept chunks' text from the index's records when they are at hand,
+    never worth a download or a build."""
+    if store is None or not (digest := saved_digest(collection, store)):
         return None
-    place = folder(store, digest)
-    return Found(disk.load(place), "saved") if usable(place, digest, collection.count()) else None
+    return Found(disk.load(folder(store, digest)), "saved")
 
 
 def for_collection(collection: Any, store: VectorStoreConfig | None) -> Found:
@@ -105,13 +111,6 @@ def _download(uri: str, place: Path) -> None:
         os.replace(got, place)
     finally:
         shutil.rmtree(partial, ignore_errors=True)
-
-
-def base_of(collection: Any, store: VectorStoreConfig) -> str:
-    """The digest of a saved index that is of the collection as it is now, or "": what an ingest about to
-    change the collection notes, so that the index after it is an update of that one (update.py)."""
-    digest, _ = marker.marked(collection)
-    return digest if digest and usable(folder(store, digest), digest, collection.count()) else ""
 
 
 def save_for(

@@ -16,10 +16,9 @@ def is_current(session: Session, collection: Any, digest: str) -> bool:
     folder is there to read (a server's readers download it by the marker's URI)."""
     from ragctl.retrieval.index import find, marker
 
-    if marker.marked(collection)[0] != digest:
-        return False
-    store = session.store
-    return store.mode != "persistent" or find.usable(find.folder(store, digest), digest, collection.count())
+    if session.store.mode != "persistent":
+        return marker.marked(collection)[0] == digest
+    return find.saved_digest(collection, session.store) == digest
 
 
 def clear(collection: Any) -> None:
@@ -32,7 +31,7 @@ def base(session: Session, collection: Any) -> str:
     """Before the first write: the digest of the saved index that is of the collection as it is, or ""."""
     from ragctl.retrieval.index import find
 
-    return find.base_of(collection, session.store)
+    return find.saved_digest(collection, session.store)
 
 
 def rebuild(
