@@ -4,6 +4,7 @@ datasets, statistics and the report writers (the JUnit file against its schema).
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from pathlib import Path
 
 import pytest
@@ -318,3 +319,48 @@ def test_each_automatic_verdict_is_held_against_the_experts_question_it_answers(
     assert got["mrr"].items == 3
     cited = got["citation_hit"]
     assert (cited.items, cited.agreement.observed, cited.agreement.kappa) == (2, 0.5, 0.0)
+
+
+def test_a_limited_run_reuses_the_baselines_rows_from_its_whole_qa_set(project: Path, empty_mlflow_db: Path) -> None:
+    """CI's `evaluate --limit N --baseline champion`: the champion was evaluated on the whole QA set, so its
+    rows for the first N questions are reused (a real MLflow store); a changed QA set, another model or a
+    whole-set run missing one of the questions reuses nothing."""
+    import shutil
+
+    from ragctl.config.load import load_config
+    from ragctl.records import evaluations
+    from ragctl.records import tags as t
+    from ragctl.session import Session
+
+    shutil.copy(empty_mlflow_db, project / "mlflow.db")
+    session = Session(load_config(None, [f"tracking.uri=sqlite:///{project}/mlflow.db"]))
+    qa = project / "qa.jsonl"
+    qa.write_text("".join(json.dumps({"question": f"Question {n}?", "answer": str(n)}) + "\n" for n in range(5)))
+    whole, first = datasets.load(str(qa)), datasets.load(str(qa), 3)
+    assert whole.whole_digest is None and first.whole_digest == whole.digest != first.digest
+    assert datasets.load(str(qa), 5).whole_digest is None, "a limit that takes every question cuts nothing"
+
+    identity = {t.MODEL_ID: "m-1", t.COLLECTION_DIGEST: "c-1", t.SETTINGS_DIGEST: "s-1"}
+
+    def evaluated(items: list[datasets.Item], dataset_digest: str) -> str:
+        tags = {t.STAGE: "evaluate", **identity, t.DATASET_DIGEST: dataset_digest}
+        run = session.mlflow.create_run(session.experiment_id, tags=tags).info.run_id
+        rows = [{**asdict(_rows([{"token_f1": 1.0}])[0]), "id": i.id, "question": i.question} for i in items]
+        session.mlflow.log_dict(run, {"rows": rows}, evaluations.ROWS_ARTIFACT)
+        session.mlflow.set_terminated(run)
+        return run
+
+    ids = [i.id for i in first.items]
+    asked = {**identity, t.DATASET_DIGEST: first.digest}
+    assert evaluations.reusable(session, asked, ids, first.whole_digest) is None, "nothing evaluated yet"
+    partial = evaluated(whole.items[1:], whole.digest)  # a whole-set run without the first question's row
+    assert evaluations.reusable(session, asked, ids, first.whole_digest) is None
+    full = evaluated(whole.items, whole.digest)
+    found = evaluations.reusable(session, asked, ids, first.whole_digest)
+    assert found is not None and found[0] == full != partial
+    assert [r.id for r in found[1]] == ids, "the limited set's rows, in its order"
+    assert evaluations.reusable(session, asked, ids, None) is None, "without the whole set's digest: a new QA set"
+    other = {**asked, t.MODEL_ID: "m-2"}
+    assert evaluations.reusable(session, other, ids, first.whole_digest) is None
+    exact = evaluated(first.items, first.digest)
+    assert evaluations.reusable(session, asked, ids, first.whole_digest)[0] == exact  # type: ignore[index]

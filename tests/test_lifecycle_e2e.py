@@ -408,13 +408,16 @@ def test_baseline_reuses_its_results_and_does_not_flag_the_same_chain(
     loaded: list[str] = []
     load = evaluate._load
     monkeypatch.setattr(evaluate, "_load", lambda session, uri: loaded.append(uri) or load(session, uri))
-    report = ragctl("evaluate", "--model-uri", lifecycle.model_uri, "--baseline", "champion")
+    # CI's quick gate: the first questions only, against the champion evaluated on the whole set
+    report = ragctl("evaluate", "--model-uri", lifecycle.model_uri, "--baseline", "champion", "--limit", "6")
     assert loaded == [lifecycle.model_uri], "the baseline's logged rows are reused without loading the baseline"
     assert report["passed"] is True, report
     assert report["baseline"]["reused"] is True, "champion's own evaluation matches model, data and collection"
+    whole = client(project).get_run(report["baseline"]["run_id"]).data.metrics["questions"]
+    assert whole == lifecycle.evaluate["questions"] == 29, "its rows from a run on the whole set"
     compared = {c["metric"]: c for c in report["comparisons"]}
     assert set(compared) >= {"hit_rate", "mrr", "token_f1"} and not any(c["regression"] for c in compared.values())
-    assert compared["hit_rate"]["questions"] == 29 and compared["hit_rate"]["delta"] == 0.0
+    assert compared["hit_rate"]["questions"] == 6 and compared["hit_rate"]["delta"] == 0.0
 
 
 def test_baseline_catches_a_degraded_chain(project: Path) -> None:

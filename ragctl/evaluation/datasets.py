@@ -35,15 +35,22 @@ class Item:
         return {"answers": self.answers, "sources": self.sources, "answerable": self.answerable}
 
 
+def _digest(items: list[Item]) -> str:
+    return digest([asdict(i) | {"where": "", "invalid": ""} for i in items])
+
+
 @dataclass
 class Dataset:
     name: str
     source: str
     items: list[Item]
+    # The digest of the whole QA set when a limit took its first items: an evaluation of the whole set holds
+    # a row for each of them.
+    whole_digest: str | None = None
 
     @property
     def digest(self) -> str:
-        return digest([asdict(i) | {"where": "", "invalid": ""} for i in self.items])
+        return _digest(self.items)
 
     @property
     def valid(self) -> list[Item]:
@@ -178,7 +185,10 @@ def load(spec: str, limit: int | None = None) -> Dataset:
         )
     if not items:
         raise DatasetError(f"{spec}: the QA set is empty")
-    return Dataset(name=path.stem if path.suffix else spec, source=spec, items=items[:limit] if limit else items)
+    name = path.stem if path.suffix else spec
+    if limit and limit < len(items):
+        return Dataset(name=name, source=spec, items=items[:limit], whole_digest=_digest(items))
+    return Dataset(name=name, source=spec, items=items)
 
 
 def mark_missing_sources(dataset: Dataset, files: set[str]) -> None:

@@ -32,11 +32,20 @@ def rows_of(run: Any) -> list[Row] | None:
     return [Row(**r) for r in data["rows"]] if data else None
 
 
-def reusable(session: Session, tags: dict[str, str]) -> tuple[str, list[Row]] | None:
-    """The rows of the newest finished evaluation with exactly these identifying tags, if one exists."""
-    found = runs.latest(session, "evaluate", {k: tags[k] for k in REUSE_TAGS})
-    rows = rows_of(found) if found else None
-    return (found.info.run_id, rows) if found and rows is not None else None
+def reusable(
+    session: Session, tags: dict[str, str], ids: list[str], whole_digest: str | None = None
+) -> tuple[str, list[Row]] | None:
+    """The rows for these question ids of the newest finished evaluation with exactly these identifying
+    tags; failing that, when a limit took the first questions of a QA set (whose digest is `whole_digest`),
+    of the newest evaluation of the whole set, so CI's `--limit` run against the champion pays for one model."""
+    wanted = {k: tags[k] for k in REUSE_TAGS}
+    for dataset_digest in dict.fromkeys(d for d in (tags[t.DATASET_DIGEST], whole_digest) if d):
+        found = runs.latest(session, "evaluate", wanted | {t.DATASET_DIGEST: dataset_digest})
+        rows = rows_of(found) if found else None
+        by_id = {r.id: r for r in rows or []}
+        if found and rows is not None and by_id.keys() >= set(ids):
+            return found.info.run_id, [by_id[i] for i in ids]
+    return None
 
 
 def of_model(session: Session, model_uri: str) -> tuple[Any | None, Any | None]:

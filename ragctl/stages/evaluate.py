@@ -94,7 +94,8 @@ def score(session: Session, model_uri: str, dataset: datasets.Dataset, role: str
         t.COLLECTION_DIGEST: collection_digest,
         t.SETTINGS_DIGEST: digest(_settings(config, ks)),
     }
-    if role == "baseline" and (found := evaluations.reusable(session, tags)):
+    ids = [i.id for i in data.valid]
+    if role == "baseline" and (found := evaluations.reusable(session, tags, ids, dataset.whole_digest)):
         run_id, rows = found
         return Scored(run_id, model_uri, model_id, top_k, rows, aggregate.summarize(rows, top_k), invalid, True)
     if not data.valid:
