@@ -39,11 +39,12 @@ def reusable(
     tags; failing that, when a limit took the first questions of a QA set (whose digest is `whole_digest`),
     of the newest evaluation of the whole set, so CI's `--limit` run against the champion pays for one model."""
     wanted = {k: tags[k] for k in REUSE_TAGS}
-    for dataset_digest in dict.fromkeys(d for d in (tags[t.DATASET_DIGEST], whole_digest) if d):
+    for dataset_digest in [d for d in (tags[t.DATASET_DIGEST], whole_digest) if d]:
         found = runs.latest(session, "evaluate", wanted | {t.DATASET_DIGEST: dataset_digest})
-        rows = rows_of(found) if found else None
-        by_id = {r.id: r for r in rows or []}
-        if found and rows is not None and by_id.keys() >= set(ids):
+        if found is None or (rows := rows_of(found)) is None:
+            continue
+        by_id = {r.id: r for r in rows}
+        if by_id.keys() >= set(ids):
             return found.info.run_id, [by_id[i] for i in ids]
     return None
 
