@@ -36,17 +36,24 @@ class RagEngine:
         from llama_index.core.response_synthesizers import ResponseMode
 
         from ragctl.components import create
-        from ragctl.components.vector_stores import open_collection, refuse_while_ingesting, with_overrides
+        from ragctl.components.vector_stores import (
+            open_collection,
+            refuse_while_ingesting,
+            start_loading,
+            with_overrides,
+        )
         from ragctl.env import apply_offline_defaults
         from ragctl.retrieval import Retriever
 
         apply_offline_defaults()
-        # In sequence: loading the packaged LLM (xllamacpp, ~2 s) holds the GIL throughout, so a thread
-        # overlapped it only with OpenVINO's compile, which its cache (components/embeddings.py) removed.
-        embed = create("embedding", EmbeddingConfig.model_validate(chain_config["embedding"]))
         store = with_overrides(chain_config["vector_store"])
         refuse_while_ingesting(store)
         collection = open_collection(store)
+        # Chroma's load of its vector index runs outside the GIL while the rest loads. The rest loads in
+        # sequence: the packaged LLM's load (xllamacpp, ~2 s) holds the GIL throughout, so a thread overlapped
+        # it only with OpenVINO's compile, which its cache (components/embeddings.py) removed.
+        loading = start_loading(collection)
+        embed = create("embedding", EmbeddingConfig.model_validate(chain_config["embedding"]))
         llm = create("llm", LLMConfig.model_validate(chain_config["llm"]))
         template = PromptTemplate(
             PromptConfig.model_validate(chain_config["prompt"]).template,
@@ -55,6 +62,7 @@ class RagEngine:
         self.retrieval = RetrievalConfig.model_validate(chain_config["retrieval"])
         self.top_k = self.retrieval.top_k
         self.retriever = Retriever(self.retrieval, embed, collection, llm, store)
+        loading.result()
         self.synthesizer = get_response_synthesizer(
             llm=llm,
             text_qa_template=template,

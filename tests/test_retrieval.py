@@ -243,6 +243,38 @@ def embed():  # type: ignore[no-untyped-def]
     return create("embedding", EmbeddingConfig())
 
 
+def test_chromas_vector_index_loads_on_another_thread_and_its_errors_reach_the_waiter(store, collection) -> None:  # type: ignore[no-untyped-def]
+    """The chain starts Chroma's load of its vectors first and waits for it after the rest has loaded."""
+    import threading
+
+    from ragctl.components.vector_stores import open_collection, start_loading
+    from ragctl.config.model import VectorStoreConfig
+
+    class Spy:
+        def __init__(self, real: Any, fail: bool = False) -> None:
+            self.real, self.fail, self.calls = real, fail, []
+
+        def get(self, **kwargs: Any) -> Any:
+            self.calls.append(("get", threading.current_thread().name))
+            if self.fail:
+                raise RuntimeError("segment unreadable")
+            return self.real.get(**kwargs)
+
+        def query(self, **kwargs: Any) -> Any:
+            self.calls.append(("query", threading.current_thread().name))
+            return self.real.query(**kwargs)
+
+    spy = Spy(collection)
+    assert start_loading(spy).result() is None
+    assert [call for call, _ in spy.calls] == ["get", "query"]
+    assert all(name.startswith("ragctl-chroma-load") for _, name in spy.calls)
+    empty = Spy(open_collection(VectorStoreConfig(path=str(store), collection="empty-for-loading"), create=True))
+    start_loading(empty).result()
+    assert [call for call, _ in empty.calls] == ["get"]  # nothing to load, no query
+    with pytest.raises(RuntimeError, match="segment unreadable"):
+        start_loading(Spy(collection, fail=True)).result()
+
+
 def retrieved(collection, embed, question: str, llm=None, **settings):  # type: ignore[no-untyped-def]
     from ragctl.retrieval import Retriever
 
