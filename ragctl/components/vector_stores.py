@@ -8,12 +8,14 @@ collection digest and promote's collection gate.
 from __future__ import annotations
 
 import os
-from concurrent.futures import Future
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ragctl.config.model import VectorStoreConfig
 from ragctl.errors import BusyError, DataError, ServiceError
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
 
 
 def with_overrides(settings: VectorStoreConfig | dict[str, Any]) -> VectorStoreConfig:
