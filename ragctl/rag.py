@@ -32,9 +32,6 @@ class RagEngine:
     """Answers a question with its sources; one instance per loaded model."""
 
     def __init__(self, chain_config: dict[str, Any]) -> None:
-        from llama_index.core import PromptTemplate, get_response_synthesizer
-        from llama_index.core.response_synthesizers import ResponseMode
-
         from ragctl.components import create
         from ragctl.components.vector_stores import (
             open_collection,
@@ -53,6 +50,10 @@ class RagEngine:
         # sequence: the packaged LLM's load (xllamacpp, ~2 s) holds the GIL throughout, so a thread overlapped
         # it only with OpenVINO's compile, which its cache (components/embeddings.py) removed.
         loading = start_loading(collection)
+        # Imported once the load has started: llama-index's import (~1 s) holds the GIL, Chroma's load does not.
+        from llama_index.core import PromptTemplate, get_response_synthesizer
+        from llama_index.core.response_synthesizers import ResponseMode
+
         embed = create("embedding", EmbeddingConfig.model_validate(chain_config["embedding"]))
         llm = create("llm", LLMConfig.model_validate(chain_config["llm"]))
         template = PromptTemplate(
