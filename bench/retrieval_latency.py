@@ -11,7 +11,8 @@ anonymous memory the retriever adds beyond
 what Chroma already holds after a first query (RssAnon; the mapped files' pages are reported apart, as
 RssFile: the kernel can drop them), and per query (embed + search, no rerank, no LLM) p50/p95 for dense,
 hybrid, and hybrid with the title filter (the default). Every question's top 5 ids are compared between
-the two paths.
+the paths. The saved index is also loaded through a Chroma server, with Chroma's load beside the rest (the
+chain's order), and as the chain itself (rag.RagEngine, the LLM included).
 
 The chunks are the source collection's real chunks (e.g. bench/retrieval.py's sec10q store, 4,400 chunks)
 repeated until the count is reached, each copy's vectors moved by a little noise (then re-normalised) so
@@ -42,11 +43,20 @@ MODES = {
     "hybrid": {"mode": "hybrid", "title_filter": "off"},
     "hybrid, title restrict (the default)": {},
 }
-PATHS = ("built at load", "saved index", "saved index, Chroma server", "saved index, Chroma's load beside the rest")
+PATHS = (
+    "built at load",
+    "saved index",
+    "saved index, Chroma server",
+    "saved index, Chroma's load beside the rest",
+    "the chain itself (RagEngine, the LLM too)",
+)
 SERVER = PATHS[2]
-# The chain's own order (rag.py): Chroma's load of its vectors begun on a thread, the embedding model and the
+# The chain's order (rag.py): Chroma's load of its vectors begun on a thread, the embedding model and the
 # search index loaded meanwhile. The other paths load in sequence, so that each part's time shows apart.
 BESIDE = PATHS[3]
+# What `ragctl query`, evaluate and `mlflow models serve` load: rag.RagEngine with the default chain, its
+# imports and the packaged LLM included; its parts are not timed apart.
+CHAIN = PATHS[4]
 
 
 def _name(n: int) -> str:
@@ -172,7 +182,11 @@ def probe(store_dir: str, qa: Path, path: str, spawned: float) -> dict[str, Any]
     else:
         store = VectorStoreConfig(path=store_dir, collection="latency")
     questions = [json.loads(line)["question"] for line in qa.read_text().splitlines() if line.strip()]
-    if path == BESIDE:
+    if path == CHAIN:
+        result = _load_chain(store, questions[0], spawned)
+        embed, collection = result.pop("embed"), result.pop("collection")
+        retriever = result.pop("retriever")
+    elif path == BESIDE:
         result = _load_beside(store, questions[0], spawned)
         embed, collection = result.pop("embed"), result.pop("collection")
         retriever = result.pop("retriever")
@@ -227,6 +241,35 @@ def probe(store_dir: str, qa: Path, path: str, spawned: float) -> dict[str, Any]
         }
     result["rss_peak_mb"] = round(max(_status().values()), 1)
     return result
+
+
+def _load_chain(store: Any, question: str, spawned: float) -> dict[str, Any]:
+    """Load as `ragctl query` does: the default chain's RagEngine (the embedding model, the LLM, Chroma and
+    the search index, in rag.py's order), top 5 as the other paths."""
+    from ragctl.config.model import RagctlConfig
+
+    chain = RagctlConfig().chain_config()
+    chain["vector_store"] = store.model_dump()
+    chain["retrieval"]["top_k"] = 5
+    started_s = time.time() - spawned
+    began = time.perf_counter()
+    from ragctl.rag import RagEngine
+
+    engine = RagEngine(chain)
+    loaded_s = time.perf_counter() - began
+    engine.retriever.search(question)
+    return {
+        "first_retrieval_s": round(time.time() - spawned, 2),
+        "started_s": round(started_s, 2),  # the interpreter and ragctl's config
+        "chroma_s": None,  # inside the engine's load, on its thread
+        "index_load_s": round(loaded_s, 2),  # the whole engine: llama-index, both models, Chroma, the index
+        "index_source": engine.retriever.index_source,
+        "anon_mb": None,  # the LLM's memory is in it: see the "saved index" path for the retriever's own
+        "file_mb": None,
+        "embed": engine.retriever._embed,
+        "collection": engine.retriever._collection,
+        "retriever": engine.retriever,
+    }
 
 
 def _load_beside(store: Any, question: str, spawned: float) -> dict[str, Any]:
@@ -374,6 +417,7 @@ def main() -> None:
                 "same top 5": PATHS[:2],
                 "same top 5 through the server": PATHS[1:3],
                 "same top 5 loaded beside": (PATHS[1], BESIDE),
+                "same top 5 through the chain": (PATHS[1], CHAIN),
             }.items():
                 if a in row and b in row:
                     pairs = zip(row[a][mode]["top5"], row[b][mode]["top5"])
@@ -398,7 +442,8 @@ def table(results: dict[str, Any]) -> str:
             got = row[path]
             lines.append(
                 f"| {row['chunks']:,} | {path} | {got['first_retrieval_s']} | "
-                f"{got['started_s']} / {got['chroma_s']} / {got['index_load_s']}"
+                f"{got['started_s']} / {got['chroma_s'] if got['chroma_s'] is not None else '-'} / "
+                f"{got['index_load_s']}"
                 + (f" (waited {got['waited_s']})" if "waited_s" in got else "")
                 + " | "
                 + (f"{got['anon_mb']:,.0f} / {got['file_mb']:,.0f} | " if got["anon_mb"] is not None else "- | ")
@@ -417,10 +462,14 @@ def table(results: dict[str, Any]) -> str:
             else "index saved by an earlier run"
         )
         beside = ", ".join(f"{m} {row[k]:.3f}" for m in MODES if (k := f"same top 5 loaded beside, {m}") in row) or "-"
+        chain = (
+            ", ".join(f"{m} {row[k]:.3f}" for m in MODES if (k := f"same top 5 through the chain, {m}") in row) or "-"
+        )
         lines.append(
             f"- {row['chunks']:,} chunks: {built}, updated after one file changed in "
             f"{row['index_update_s']} s (peak RSS of both {row['peak_mb']} MB); same top 5 built and saved: "
             f"{same}; saved and through the server: {served}; saved, loaded in sequence and beside: {beside}; "
+            f"saved, loaded in sequence and through the chain: {chain}; "
             f"the server started in "
             f"{row.get('server_start_s', '-')} s and answered its first query in "
             f"{row.get('server_first_query_s', '-')} s"
