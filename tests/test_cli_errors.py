@@ -54,12 +54,15 @@ def test_status_on_an_empty_project(project: Path) -> None:
 
 
 def test_bad_qa_set_names_the_line(project: Path) -> None:
-    qa = project / "qa.jsonl"
+    """Each bad record as `path:line`, the path whole however long it is (wider than the terminal here),
+    so that it can be copied."""
+    folder = project / ("a-folder-name-long-enough-to-pass-the-terminal-width-" * 2)
+    folder.mkdir()
+    qa = folder / "qa.jsonl"
     qa.write_text('{"question": "q", "answer": "a"}\nnot json\n{"answer": "a"}\n')
     result = CliRunner().invoke(app, ["evaluate", *STATE, "--set", f"evaluation.dataset={qa}"])
     assert result.exit_code == 2, result.output
-    output = " ".join(result.output.split())  # without rich's line wrapping
-    assert "qa.jsonl:2: not JSON" in output and "qa.jsonl:3: 'question' must be" in output
+    assert f"{qa}:2: not JSON" in result.output and f"{qa}:3: 'question' must be" in result.output
     assert "Traceback" not in result.output
 
 

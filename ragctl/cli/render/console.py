@@ -54,7 +54,7 @@ class RichReporter(Reporter):
             yield advance
 
     def note(self, message: str) -> None:
-        err.print(f"[yellow]![/yellow] {esc(message)}", highlight=False)
+        err.print(f"[yellow]![/yellow] {esc(message)}", highlight=False, soft_wrap=True)
 
 
 def reporter(json_mode: bool) -> Reporter:
@@ -71,9 +71,11 @@ def emit_json(data: Any) -> None:
 
 
 def error(exc: RagctlError) -> None:
-    err.print(f"[bold red]Error:[/bold red] {esc(exc.message)}", highlight=False)
+    # Soft wrap: the terminal wraps the lines, so a long path stays whole when it is copied, and the
+    # `file:line` after it is not split by a line break rich would insert.
+    err.print(f"[bold red]Error:[/bold red] {esc(exc.message)}", highlight=False, soft_wrap=True)
     if exc.hint:
-        err.print(f"[dim]hint:[/dim] {esc(exc.hint)}", highlight=False)
+        err.print(f"[dim]hint:[/dim] {esc(exc.hint)}", highlight=False, soft_wrap=True)
 
 
 def run_footer(link: str) -> None:
