@@ -67,6 +67,19 @@ def test_a_report_path_that_is_a_directory_is_refused_before_scoring(project: Pa
     assert not (project / ".ragctl" / "mlflow.db").exists(), "refused before any run or store was touched"
 
 
+def test_a_vector_store_path_that_is_a_file_or_unopenable_is_a_clear_error(project: Path) -> None:
+    """Chroma's embedded store raised its own InternalError ("File exists (os error 17)") as a traceback."""
+    (project / "store").write_text("not a folder")
+    result = CliRunner().invoke(app, ["ingest", "--set", "vector_store.path=store"])
+    assert result.exit_code == 2, result.output
+    assert "vector_store.path: store is a file, not a folder" in result.output
+    assert not (project / ".ragctl").exists(), "refused before the model, MLflow or any file was touched"
+    result = CliRunner().invoke(app, ["ingest", "--set", "vector_store.path=/proc/ragctl-store"])
+    assert result.exit_code == 3, result.output
+    assert "cannot open the Chroma store at /proc/ragctl-store" in flat(result.output)
+    assert "Traceback" not in result.output
+
+
 def test_names_that_are_not_utf8_and_links_out_of_the_folder(project: Path) -> None:
     """discover() gives every file a name that can be stored (bytes from another encoding as \\xNN) and marks
     a symbolic link whose target lies outside its folder as refused unless ingestion.follow_symlinks."""

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ragctl.config.model import VectorStoreConfig
-from ragctl.errors import BusyError, DataError, ServiceError
+from ragctl.errors import BusyError, ConfigError, DataError, ServiceError
 
 if TYPE_CHECKING:
     from concurrent.futures import Future
@@ -31,6 +31,17 @@ def with_overrides(settings: VectorStoreConfig | dict[str, Any]) -> VectorStoreC
     return VectorStoreConfig.model_validate(values)
 
 
+def embedded_folder(config: VectorStoreConfig) -> Path:
+    """The embedded store's folder, absolute; a ConfigError, before any work, when the path is a file."""
+    path = Path(config.path).resolve()
+    if path.exists() and not path.is_dir():
+        raise ConfigError(
+            f"vector_store.path: {config.path} is a file, not a folder",
+            "point vector_store.path (or RAGCTL_CHROMA_PATH) at a folder; Chroma creates a missing one",
+        )
+    return path
+
+
 def chroma_client(config: VectorStoreConfig) -> Any:
     import chromadb
     from chromadb.config import Settings
@@ -38,7 +49,14 @@ def chroma_client(config: VectorStoreConfig) -> Any:
     settings = Settings(anonymized_telemetry=False)
     if config.mode == "persistent":
         # Absolute: chromadb caches clients by path string, so a relative one would outlive a chdir.
-        return chromadb.PersistentClient(path=str(Path(config.path).resolve()), settings=settings)
+        path = embedded_folder(config)
+        try:
+            return chromadb.PersistentClient(path=str(path), settings=settings)
+        except Exception as exc:  # chromadb's InternalError or an OSError from its Rust store, unnamed
+            raise DataError(
+                f"cannot open the Chroma store at {config.path}: {exc}",
+                "check that the folder is a Chroma store this user can write",
+            ) from None
     try:
         return chromadb.HttpClient(host=config.host, port=config.port, ssl=config.ssl, settings=settings)
     except Exception as exc:  # chromadb raises plain ValueError/ConnectionError here

@@ -5,9 +5,9 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
+from ragctl.components.vector_stores import embedded_folder
 from ragctl.config.model import RagctlConfig, VectorStoreConfig
 from ragctl.errors import ConfigError
 from ragctl.records.manifest import Manifest
@@ -75,7 +75,7 @@ def open_store(client: Any, vs: VectorStoreConfig, config: RagctlConfig, keys: K
 def peek_store(connect: Callable[[], Any], vs: VectorStoreConfig, config: RagctlConfig, keys: Keys) -> Store | None:
     """The store as it is, for a dry run: writes nothing, and is None when there is no store yet (the
     client is asked for only then, so a dry run creates no index)."""
-    if vs.mode == "persistent" and not (Path(vs.path) / "chroma.sqlite3").exists():
+    if vs.mode == "persistent" and not (embedded_folder(vs) / "chroma.sqlite3").exists():
         return None
     client = connect()
     try:
