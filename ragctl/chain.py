@@ -24,7 +24,14 @@ def questions_of(model_input: Any) -> list[str]:
         model_input = [{"question": q} for q in column] if isinstance(column, list) else [model_input]
     elif isinstance(model_input, str):
         model_input = [model_input]
-    return [str(item["question"] if isinstance(item, dict) else item) for item in model_input]
+    questions = [str(item["question"] if isinstance(item, dict) else item) for item in model_input]
+    blank = [i for i, question in enumerate(questions) if not question.strip()]
+    if blank:  # an answer to nothing would be the LLM's guess; the scoring server answers 400 for this
+        from mlflow.exceptions import MlflowException
+        from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE
+
+        raise MlflowException(f"question {blank[0]} is empty: give each question its text", INVALID_PARAMETER_VALUE)
+    return questions
 
 
 class RagChain(PythonModel):

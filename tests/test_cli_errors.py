@@ -21,6 +21,7 @@ STATE = ["--set", "tracking.uri=sqlite:///state/mlflow.db", "--set", "vector_sto
         (["register"], 2, "no chain assembled by project"),
         (["promote", "--version", "1"], 1, "has no version 1"),
         (["query", "anything?"], 2, "cannot load models:/ragctl-demo-chain@champion"),
+        (["query", "  "], 2, "the question is empty"),
         (["review", "status"], 2, "no review started in this experiment"),
         (["review", "status", "nope"], 2, "no review queue named 'nope'"),
         (["review", "start", "-r", "a@example.com", "--sample", "2"], 2, "say which version"),

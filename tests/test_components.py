@@ -74,6 +74,11 @@ def test_chain_accepts_the_usual_input_shapes() -> None:
     assert questions_of({"question": "a"}) == ["a"]
     assert questions_of([{"question": "a"}, "b"]) == ["a", "b"]
     assert questions_of("a") == ["a"]
+    from mlflow.exceptions import MlflowException
+
+    with pytest.raises(MlflowException, match="question 1 is empty") as refused:
+        questions_of(["a", " ", "c"])
+    assert refused.value.get_http_status_code() == 400, "the scoring server's answer to it"
 
 
 def test_chroma_location_can_be_overridden_at_load_time(monkeypatch: pytest.MonkeyPatch) -> None:
