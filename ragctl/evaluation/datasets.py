@@ -156,6 +156,11 @@ def _records_mlflow(name: str) -> list[tuple[str, Any]]:
 def load(spec: str, limit: int | None = None) -> Dataset:
     path = Path(spec)
     if path.suffix.lower() in (".jsonl", ".json", ".csv") or path.exists():
+        if path.is_dir():
+            raise DatasetError(
+                f"evaluation.dataset: {spec} is a folder, not a QA set",
+                "give a .jsonl or .csv file of questions, or an MLflow evaluation dataset's name",
+            )
         if not path.is_file():
             raise DatasetError(f"evaluation.dataset: file not found: {spec}")
         records = _records_csv(path) if path.suffix.lower() == ".csv" else _records_jsonl(path)
