@@ -27,6 +27,17 @@ def _name(directory: Path) -> str:
 
 
 def init(directory: Path, docs: str = "docs", force: bool = False) -> InitResult:
+    try:
+        return _write(directory, docs, force)
+    except OSError as exc:  # a folder that cannot be made or written, or a file in its place
+        where = exc.filename or directory
+        reason = exc.strerror or exc
+        raise UsageError(
+            f"cannot write the project at {where}: {reason}", "give a folder this user can create and write"
+        ) from None
+
+
+def _write(directory: Path, docs: str, force: bool) -> InitResult:
     directory.mkdir(parents=True, exist_ok=True)
     result = InitResult(str(directory))
     config, qa = directory / "ragctl.yaml", directory / "qa.jsonl"

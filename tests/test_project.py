@@ -67,3 +67,11 @@ def test_init_writes_a_working_project_and_never_overwrites(project: Path) -> No
     assert again.exit_code == 2 and "already exists" in again.output
     assert run("init", "team-docs", "--force").exit_code == 0
     assert (folder / ".gitignore").read_text().count(".ragctl/") == 1
+
+
+def test_init_where_no_folder_can_be_made_is_a_usage_error(project: Path) -> None:
+    (project / "taken").write_text("a file where the project would go")
+    for where, reason in (("taken", "File exists"), ("/proc/ragctl-project", "No such file or directory")):
+        result = run("init", where)
+        assert result.exit_code == 2, result.output
+        assert f"cannot write the project at {where}: {reason}" in result.output and "Traceback" not in result.output
