@@ -60,11 +60,15 @@ def test_square_brackets_in_file_names_reach_the_terminal_intact(monkeypatch: py
     assert "cannot read [/x]" in captured.get() and "see [b]" in captured.get()
 
 
-def test_a_report_path_that_is_a_directory_is_refused_before_scoring(project: Path) -> None:
+def test_a_report_path_that_is_a_directory_or_cannot_be_made_is_refused_before_scoring(project: Path) -> None:
     (project / "reports").mkdir()
     result = CliRunner().invoke(app, ["evaluate", "--report", str(project / "reports")])
     assert result.exit_code == 2 and "--report" in result.output and "is a directory" in flat(result.output)
     assert not (project / ".ragctl" / "mlflow.db").exists(), "refused before any run or store was touched"
+    result = CliRunner().invoke(app, ["evaluate", "--junit", "/proc/ragctl-reports/eval.xml"])
+    assert result.exit_code == 2, result.output  # was an OSError traceback after every question was scored
+    assert "cannot create /proc/ragctl-reports: No such file or directory" in flat(result.output)
+    assert not (project / ".ragctl" / "mlflow.db").exists()
 
 
 def test_a_vector_store_path_that_is_a_file_or_unopenable_is_a_clear_error(project: Path) -> None:

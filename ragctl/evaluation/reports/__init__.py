@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -68,12 +69,20 @@ def check(outputs: Outputs) -> None:
         parent = next((p for p in (target.parent, *target.parent.parents) if p.exists()), None)
         if parent is not None and not parent.is_dir():
             raise UsageError(f"{option} {target}: {parent} is a file, not a folder", "give another path")
+        try:  # the folder made now, so that a path no one can write stops the run before the questions
+            target.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise UsageError(
+                f"{option} {target}: cannot create {exc.filename or target.parent}: {exc.strerror or exc}",
+                "give a path in a folder you can write",
+            ) from None
+        if not os.access(target.parent, os.W_OK):
+            raise UsageError(f"{option} {target}: {target.parent} is not writable", "give another path")
 
 
 def write_all(result: EvalResult, outputs: Outputs, folder: Path) -> dict[str, Path]:
     """Write the asked-for reports into `folder` (this run's own), then put a copy at each asked-for path
     (atomically: a reader never sees half a file; two runs given one path each log their own)."""
-    import os
     import shutil
 
     from ragctl.evaluation.reports import html, junit, markdown
