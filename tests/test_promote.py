@@ -113,6 +113,26 @@ def test_promotes_records_previous_holder_and_moves_between_aliases(registry: Pa
     assert run.data.tags["ragctl.overrides"] == "--allow-unevaluated", "only the gate that failed was overridden"
 
 
+def test_serve_refuses_an_address_in_use_before_it_starts_the_server(
+    registry: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """It was the traceback of the `mlflow models serve` that `ragctl serve` becomes (by exec)."""
+    import socket
+
+    def started(*args: object) -> None:
+        raise AssertionError("the server was started")
+
+    monkeypatch.setattr(os, "execve", started)  # else a regression would replace this test process
+    cli(registry, "promote", "--version", "1")
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = CliRunner().invoke(app, ["serve", "--config", str(registry), "--set", f"serving.port={port}"])
+    assert result.exit_code == 2, result.output
+    assert f"cannot serve on 127.0.0.1:{port}: Address already in use" in result.output
+
+
 def test_a_significantly_worse_version_is_refused_against_the_holder(registry: Path) -> None:
     cli(registry, "promote", "--version", "1")
     refused = promote(registry, "--version", "3", "--reason", "try")

@@ -44,6 +44,7 @@ def plan(session: Session, alias: str) -> Serving:
     here = str(Path(sys.executable).parent)  # mlflow starts uvicorn by name: it must find this environment's
     mlflow_bin = shutil.which("mlflow", path=here) or shutil.which("mlflow") or "mlflow"
     host, port = config.serving.host, config.serving.port
+    _check_free(host, port)
     argv = [mlflow_bin, "models", "serve", "-m", uri, "--env-manager", "local", "--host", host, "--port", str(port)]
     env = {
         "MLFLOW_TRACKING_URI": resolved_uri(config.tracking.uri),
@@ -61,3 +62,20 @@ def plan(session: Session, alias: str) -> Serving:
         env["MLFLOW_ACTIVE_MODEL_ID"] = model_id
     url = f"http://{host}:{port}/invocations"
     return Serving(name, alias, version, url, env["MLFLOW_TRACKING_URI"], session.experiment_id, argv, env)
+
+
+def _check_free(host: str, port: int) -> None:
+    """A UsageError now for an address the server could not bind, instead of the traceback of the
+    `mlflow models serve` it would have become. SO_REUSEADDR as uvicorn binds: only a listener is in the way."""
+    import socket
+
+    try:
+        family, _, _, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+        with socket.socket(family) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind(address)
+    except OSError as exc:  # socket.gaierror for a host that does not resolve is one too
+        raise UsageError(
+            f"cannot serve on {host}:{port}: {exc.strerror or exc}",
+            "stop what listens there, or pick another: --set serving.port=N (or serving.host)",
+        ) from None
