@@ -77,3 +77,15 @@ def test_the_prompt_needs_a_context_placeholder() -> None:
     with pytest.raises(ValueError, match="must contain"):
         GenerationConfig(prompt="Question:")
     assert "{context}" not in generate.question_prompt(GenerationConfig(), CHUNK)
+
+
+def test_an_output_that_cannot_be_written_is_refused_before_the_llm_loads(project: Path) -> None:
+    from typer.testing import CliRunner
+
+    from ragctl.cli.app import app
+
+    for output, said in (("/proc/ragctl-qa/qa.jsonl", "cannot create /proc/ragctl-qa"), (".", "is a directory")):
+        result = CliRunner().invoke(app, ["dataset", "generate", "-n", "2", "--output", output])
+        assert result.exit_code == 2, result.output
+        assert f"--output {output}" in result.output and said in " ".join(result.output.split())
+    assert not (project / ".ragctl").exists(), "nothing read, loaded or logged"

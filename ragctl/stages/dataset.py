@@ -73,9 +73,11 @@ def run(
     from ragctl import tracing
     from ragctl.components import create
     from ragctl.components.http import check_endpoints
+    from ragctl.outputs import check_writable
     from ragctl.records import runs
 
     config = session.config
+    check_writable("--output", output)  # before the LLM's minutes of generating
     check_endpoints({"llm": config.llm.model_dump()})
     settings = config.evaluation.generation
     started = time.monotonic()

@@ -7,7 +7,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ragctl.errors import UsageError
+from ragctl.outputs import check_writable
 
 if TYPE_CHECKING:
     from ragctl.evaluation.harness import Row
@@ -61,23 +61,8 @@ def asked(outputs: Outputs) -> dict[str, Path]:
 def check(outputs: Outputs) -> None:
     """Refuse, before any scoring, a report path that cannot be written (a directory, a file in the way)."""
     for option, path in (("--junit", outputs.junit), ("--report", outputs.report), ("--summary", outputs.summary)):
-        if path is None:
-            continue
-        target = Path(path)
-        if target.is_dir():
-            raise UsageError(f"{option} {target} is a directory", "give a file path, e.g. reports/eval.html")
-        parent = next((p for p in (target.parent, *target.parent.parents) if p.exists()), None)
-        if parent is not None and not parent.is_dir():
-            raise UsageError(f"{option} {target}: {parent} is a file, not a folder", "give another path")
-        try:  # the folder made now, so that a path no one can write stops the run before the questions
-            target.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise UsageError(
-                f"{option} {target}: cannot create {exc.filename or target.parent}: {exc.strerror or exc}",
-                "give a path in a folder you can write",
-            ) from None
-        if not os.access(target.parent, os.W_OK):
-            raise UsageError(f"{option} {target}: {target.parent} is not writable", "give another path")
+        if path is not None:
+            check_writable(option, path)
 
 
 def write_all(result: EvalResult, outputs: Outputs, folder: Path) -> dict[str, Path]:
