@@ -133,6 +133,23 @@ def test_serve_refuses_an_address_in_use_before_it_starts_the_server(
     assert f"cannot serve on 127.0.0.1:{port}: Address already in use" in result.output
 
 
+def test_register_refuses_a_chain_that_does_not_exist_before_it_creates_a_version(registry: Path) -> None:
+    """`bogus` became version 4 before the URI was checked; a missing LoggedModel was a traceback."""
+    import mlflow
+
+    for uri, said in (
+        ("bogus", "'bogus' is not a model URI"),
+        ("models:/m-0123456789abcdef", "Logged model with ID 'm-0123456789abcdef' not found"),
+        (f"models:/{NAME}/77", "no such registered version"),
+    ):
+        result = CliRunner().invoke(
+            app, ["register", "--model-uri", uri, "--allow-unevaluated", "--config", str(registry)]
+        )
+        assert result.exit_code == 2, result.output
+        assert said in result.output and "Traceback" not in result.output
+    assert len(mlflow.MlflowClient().search_model_versions(f"name='{NAME}'")) == 3
+
+
 def test_a_significantly_worse_version_is_refused_against_the_holder(registry: Path) -> None:
     cli(registry, "promote", "--version", "1")
     refused = promote(registry, "--version", "3", "--reason", "try")

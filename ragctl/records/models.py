@@ -86,6 +86,21 @@ def logged_model_id(session: Session, uri: str) -> str | None:
     return found.model_id or parse(found.source or "none").model_id
 
 
+def check_exists(session: Session, uri: str) -> None:
+    """A UsageError unless `uri` names a chain that exists: a LoggedModel, or a registry version. A
+    `runs:/` URI is left to MLflow, which resolves it when it registers."""
+    from mlflow.exceptions import MlflowException
+
+    ref = parse(uri)
+    if ref.model_id:
+        try:
+            session.mlflow.get_logged_model(ref.model_id)
+        except MlflowException as exc:
+            raise UsageError(f"{uri}: {exc.message}", "give the models:/m-... URI `ragctl assemble` printed") from None
+    elif ref.registered and version(session, ref) is None:
+        raise UsageError(f"{uri}: no such registered version", "see `ragctl models` for what is registered")
+
+
 def chain_config(uri: str) -> dict[str, Any]:
     """The chain config a logged chain carries, read from its MLmodel file without loading the chain."""
     from mlflow.models import Model

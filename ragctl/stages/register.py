@@ -90,6 +90,7 @@ def run(session: Session, model_uri: str | None = None, allow_unevaluated: bool 
     import mlflow
 
     model_uri = model_uri or models.latest_assembled(session)
+    models.check_exists(session, model_uri)  # before a version of nothing is created
     passing, latest = evaluations.of_model(session, model_uri)
     if passing is None and not allow_unevaluated:
         found = f"its latest evaluation (run {latest.info.run_id}) failed" if latest else "it was never evaluated"
