@@ -19,6 +19,9 @@ STATE = ["--set", "tracking.uri=sqlite:///state/mlflow.db", "--set", "vector_sto
         (["assemble"], 3, "collection 'ragctl' not found"),
         (["evaluate"], 2, "no chain assembled by project"),
         (["register"], 2, "no chain assembled by project"),
+        # a chain that is not there is the caller's mistake (2), not an unreachable service (4)
+        (["evaluate", "--model-uri", "models:/m-0123456789"], 2, "cannot load models:/m-0123456789"),
+        (["evaluate", "--model-uri", "no-such-folder"], 2, "cannot load no-such-folder"),
         (["promote", "--version", "1"], 1, "has no version 1"),
         (["query", "anything?"], 2, "cannot load models:/ragctl-demo-chain@champion"),
         (["query", "  "], 2, "the question is empty"),

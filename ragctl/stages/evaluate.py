@@ -22,6 +22,15 @@ from ragctl.session import Session
 __all__ = ["EvalResult", "Outputs", "run"]
 
 
+def _cannot_load(model_uri: str, exc: Exception) -> UsageError | ServiceError:
+    """A chain that is not there is the caller's mistake (exit 2); anything else, the store's (exit 4), so
+    that CI retries only what may pass on a retry."""
+    said = f"cannot load {model_uri}: {getattr(exc, 'message', exc)}"
+    if getattr(exc, "error_code", None) == "RESOURCE_DOES_NOT_EXIST" or isinstance(exc, FileNotFoundError):
+        return UsageError(said, "check --model-uri / --baseline: `ragctl models` lists the registered chains")
+    return ServiceError(said, "check --model-uri / --baseline and the tracking server")
+
+
 def _load(session: Session, model_uri: str) -> Any:
     import mlflow
     from mlflow.exceptions import MlflowException
@@ -30,7 +39,7 @@ def _load(session: Session, model_uri: str) -> Any:
         try:
             return mlflow.pyfunc.load_model(model_uri)
         except MlflowException as exc:
-            raise ServiceError(f"cannot load {model_uri}: {exc.message}", "check --model-uri / --baseline") from None
+            raise _cannot_load(model_uri, exc) from None
 
 
 def _chain_config(model_uri: str) -> dict[str, Any]:
@@ -41,8 +50,7 @@ def _chain_config(model_uri: str) -> dict[str, Any]:
     try:
         return models.chain_config(model_uri)
     except (MlflowException, OSError) as exc:
-        message = getattr(exc, "message", str(exc))
-        raise ServiceError(f"cannot load {model_uri}: {message}", "check --model-uri / --baseline") from None
+        raise _cannot_load(model_uri, exc) from None
 
 
 def _collection(session: Session, chain: dict[str, Any]) -> tuple[set[str], str]:
