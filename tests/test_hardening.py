@@ -241,3 +241,11 @@ def test_a_deleted_experiment_is_a_clear_error_and_an_active_one_is_no_trap(proj
     mlflow.delete_experiment(first)
     result = CliRunner().invoke(app, ["status", "--set", "project.experiment=kept"])
     assert result.exit_code == 2 and "is deleted" in result.output, result.output
+
+
+@pytest.mark.parametrize("uri", ["foo://bar", "s3:bucket/mlflow"])
+def test_a_tracking_uri_no_mlflow_store_takes_is_a_config_error(project: Path, uri: str) -> None:
+    result = CliRunner().invoke(app, ["history", "--set", f"tracking.uri={uri}"])
+    assert result.exit_code == 2, result.output
+    assert f"tracking.uri '{uri}' names a store MLflow does not know" in result.output
+    assert "Traceback" not in result.output
