@@ -8,6 +8,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -117,7 +118,6 @@ def test_serve_refuses_an_address_in_use_before_it_starts_the_server(
     registry: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """It was the traceback of the `mlflow models serve` that `ragctl serve` becomes (by exec)."""
-    import socket
 
     def started(*args: object) -> None:
         raise AssertionError("the server was started")
@@ -131,6 +131,22 @@ def test_serve_refuses_an_address_in_use_before_it_starts_the_server(
         result = CliRunner().invoke(app, ["serve", "--config", str(registry), "--set", f"serving.port={port}"])
     assert result.exit_code == 2, result.output
     assert f"cannot serve on 127.0.0.1:{port}: Address already in use" in result.output
+
+
+def test_serve_on_an_ipv6_address_gives_a_url_that_works(registry: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    try:
+        with socket.socket(socket.AF_INET6) as free:
+            free.bind(("::1", 0))
+            port = str(free.getsockname()[1])
+    except OSError:
+        pytest.skip("no IPv6 loopback on this machine")
+    started: list[list[str]] = []
+    monkeypatch.setattr(os, "execve", lambda path, argv, env: started.append(argv))
+    cli(registry, "promote", "--version", "1")
+    result = CliRunner().invoke(app, ["serve", "--json", "--host", "::1", "--port", port, "--config", str(registry)])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["url"] == f"http://[::1]:{port}/invocations"
+    assert started[0][-4:] == ["--host", "::1", "--port", port]
 
 
 def test_register_refuses_a_chain_that_does_not_exist_before_it_creates_a_version(registry: Path) -> None:

@@ -60,7 +60,7 @@ def plan(session: Session, alias: str) -> Serving:
     model_id = models.logged_model_id(session, uri)
     if model_id:
         env["MLFLOW_ACTIVE_MODEL_ID"] = model_id
-    url = f"http://{host}:{port}/invocations"
+    url = f"http://{f'[{host}]' if ':' in host else host}:{port}/invocations"  # an IPv6 literal in brackets
     return Serving(name, alias, version, url, env["MLFLOW_TRACKING_URI"], session.experiment_id, argv, env)
 
 
