@@ -23,6 +23,23 @@ def test_help_lists_every_exit_code() -> None:
         assert f"{code} {flat(meaning)}" in shown, code
 
 
+def test_every_commands_summary_is_one_paragraph_without_a_line_break() -> None:
+    """The command list shows a command's first paragraph with its line breaks kept: a docstring wrapped
+    inside it shows as a summary broken mid-sentence in `ragctl --help`."""
+    import typer.main
+
+    def commands(group, prefix=""):  # type: ignore[no-untyped-def]
+        for name, command in getattr(group, "commands", {}).items():
+            yield f"{prefix}{name}", command
+            yield from commands(command, f"{prefix}{name} ")
+
+    found = dict(commands(typer.main.get_command(app)))
+    assert {"evaluate", "review", "dataset generate"} <= found.keys()
+    for name, command in found.items():
+        summary = (command.help or "").strip().split("\n\n")[0]
+        assert summary and "\n" not in summary, (name, summary)
+
+
 def test_square_brackets_in_a_config_path_are_shown_not_parsed(tmp_path: Path) -> None:
     odd = tmp_path / "[" / "x].yaml"
     result = CliRunner().invoke(app, ["config", "-c", str(odd)])

@@ -97,8 +97,9 @@ def evaluate(
         Optional[Path], typer.Option(help="Write a Markdown summary (e.g. $GITHUB_STEP_SUMMARY)")
     ] = None,
 ) -> None:
-    """Score a chain on the QA set through MLflow GenAI evaluation; exit 1 on a failed threshold or a
-    significant regression against --baseline."""
+    """Score a chain on the QA set through MLflow GenAI evaluation; exit 1 when a gate fails.
+
+    A gate fails on a metric below its threshold or, with --baseline, a significant regression against it."""
     from ragctl.cli import render
     from ragctl.errors import GateFailed
     from ragctl.stages import evaluate as stage
