@@ -40,6 +40,36 @@ def test_every_commands_summary_is_one_paragraph_without_a_line_break() -> None:
         assert summary and "\n" not in summary, (name, summary)
 
 
+def test_the_versions_table_keeps_every_word_whole_in_an_80_column_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`ragctl models` has nine columns: boxed, they folded every word ('versio|n', 'champi|on'); where the box
+    does not fit it goes, and a wider terminal keeps it."""
+    from ragctl.cli import render
+    from ragctl.records.moves import VersionRow
+
+    row = VersionRow(
+        version="12",
+        aliases=["champion"],
+        eval_passed="unevaluated",
+        metrics={"hit_rate": 0.9661, "mrr": 0.81, "token_f1": 0.207, "latency_p95": 2.119},
+        collection="sample-docs",
+        collection_digest="5154a95fd2c35604",
+        created="2026-12-07 11:01:29 UTC",
+        model_uri="models:/m-1",
+    )
+    metrics = ("hit_rate", "mrr", "token_f1", "latency_p95")
+    for width, boxed in ((80, False), (120, True)):
+        monkeypatch.setattr(render.out, "width", width)
+        with render.out.capture() as captured:
+            render.versions("chain", [row], metrics)
+        shown = captured.get()
+        words = shown.replace("│", " ").replace("┃", " ").split()
+        for whole in ("version", "champion", "hit_", "latency_", "0.966", "sample-docs", "5154a95fd2", "2026-12-07"):
+            assert whole in words, (width, whole, shown)
+        assert "-" in words and "unevaluated" not in shown  # eval: pass, fail or '-'
+        assert max(len(line) for line in shown.splitlines()) <= width
+        assert ("┏" in shown) is boxed, shown
+
+
 def test_square_brackets_in_a_config_path_are_shown_not_parsed(tmp_path: Path) -> None:
     odd = tmp_path / "[" / "x].yaml"
     result = CliRunner().invoke(app, ["config", "-c", str(odd)])

@@ -25,25 +25,48 @@ def promotion(result: Any) -> None:
 
 def history(alias: str, moves: list[Any]) -> None:
     rows = [
-        [m.when, m.action, m.from_version or "none", m.to_version, m.who, m.reason, ", ".join(m.overrides), m.run_id]
+        [
+            _stacked(m.when),
+            m.action,
+            m.from_version or "none",
+            m.to_version,
+            m.who,
+            m.reason,
+            "\n".join(m.overrides),
+            m.run_id,
+        ]
         for m in moves
     ]
     table(f"Moves of @{alias} (newest first)", ["when", "action", "from", "to", "who", "why", "overrides", "run"], rows)
 
 
+EVAL = {"true": "pass", "false": "fail", "unevaluated": "-"}
+
+
 def versions(name: str, rows: list[Any], metrics: tuple[str, ...]) -> None:
+    """One version a row, narrow enough for 80 columns: a line per alias, the date over the time, the
+    collection's name over its digest's first 10 digits (`--json` has it whole), metric names broken after their
+    first underscore."""
     body = [
         [
             r.version,
-            ", ".join(r.aliases),
-            r.eval_passed,
+            "\n".join(r.aliases),
+            EVAL.get(r.eval_passed, r.eval_passed),
             *[f"{r.metrics[m]:.3f}" if m in r.metrics else "" for m in metrics],
-            f"{r.collection} {r.collection_digest}",
-            r.created,
+            f"{r.collection}\n{r.collection_digest[:10]}",
+            _stacked(r.created),
         ]
         for r in rows
     ]
-    table(f"Versions of {name}", ["version", "aliases", "eval", *metrics, "collection (digest)", "created"], body)
+    headers = [m.replace("_", "_\n", 1) for m in metrics]
+    table(f"Versions of {name}", ["version", "aliases", "eval", *headers, "collection", "created"], body)
+
+
+def _stacked(when: str) -> str:
+    """'2026-12-07 11:01:29 UTC' as the date over the minute: the seconds and the zone (always UTC) are in
+    `--json`."""
+    day, _, rest = when.partition(" ")
+    return f"{day}\n{rest[:5]}" if rest else when
 
 
 def lineage(found: Any) -> None:
