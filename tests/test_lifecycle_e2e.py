@@ -448,7 +448,7 @@ def _degraded_chain_is_caught_registered_forced_and_rolled_back(project: Path) -
     assert "did NOT pass" in client(project).get_model_version(MODEL, allowed["version"]).description
     refused = invoke("promote", "--version", allowed["version"], "--json")
     text = " ".join(refused.output.split())
-    assert refused.exit_code == 1 and "evaluation false" in text and "regression: worse than v1" in text, text
+    assert refused.exit_code == 1 and "evaluation failed" in text and "regression: worse than v1" in text, text
     forced = ragctl("promote", "--version", allowed["version"], "--force", "--reason", "e2e override")
     assert forced["previous"] == "1" and {c["gate"] for c in forced["checks"] if c["overridden"]} >= {"evaluation"}
     back = ragctl("promote", "--rollback", "--reason", "e2e rollback")

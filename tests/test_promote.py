@@ -94,7 +94,26 @@ def cli(config: Path, *args: str):  # type: ignore[no-untyped-def]
 def test_refuses_a_version_without_a_passing_evaluation(registry: Path) -> None:
     result = promote(registry, "--version", "2")
     assert result.exit_code == 1
-    assert "evaluation false" in result.output and "--allow-unevaluated" in result.output
+    assert "evaluation failed" in result.output and "--allow-unevaluated" in result.output
+
+
+def test_the_evaluation_gate_says_passed_failed_or_never_evaluated() -> None:
+    from types import SimpleNamespace
+
+    from ragctl.stages.promote.gates import evaluation
+
+    said = {
+        verdict: evaluation(SimpleNamespace(tags={"ragctl.eval_passed": verdict, "ragctl.eval_run_id": "r1"}))
+        for verdict in ("true", "false")
+    }
+    assert (said["true"].passed, said["true"].detail, said["true"].evidence) == (
+        True,
+        "evaluation passed (run r1)",
+        ["r1"],
+    )
+    assert (said["false"].passed, said["false"].detail) == (False, "evaluation failed (run r1)")
+    never = evaluation(SimpleNamespace(tags={}))
+    assert (never.passed, never.detail, never.evidence) == (False, "never evaluated", [])
 
 
 def test_promotes_records_previous_holder_and_moves_between_aliases(registry: Path) -> None:

@@ -44,7 +44,8 @@ class Check:
 def evaluation(version: Any) -> Check:
     verdict = version.tags.get(t.EVAL_PASSED, "unevaluated")
     run = version.tags.get(t.EVAL_RUN_ID)
-    detail = f"evaluation {verdict}" + (f" (run {run})" if run else "")
+    said = {"true": "evaluation passed", "false": "evaluation failed"}.get(verdict, "never evaluated")
+    detail = said + (f" (run {run})" if run else "")
     return Check("evaluation", verdict == "true", detail, [run] if run else [])
 
 
