@@ -176,6 +176,8 @@ def test_register_refuses_a_chain_that_does_not_exist_before_it_creates_a_versio
         ("bogus", "'bogus' is not a model URI"),
         ("models:/m-0123456789abcdef", "Logged model with ID 'm-0123456789abcdef' not found"),
         (f"models:/{NAME}/77", "no such registered version"),
+        ("runs:/0123456789abcdef/chain", "Run with id=0123456789abcdef not found"),  # was a traceback
+        (f"runs:/{_eval_run([1.0])}/chain", "Failed to download artifacts"),  # a run that logged no chain
     ):
         result = CliRunner().invoke(
             app, ["register", "--model-uri", uri, "--allow-unevaluated", "--config", str(registry)]
@@ -183,6 +185,20 @@ def test_register_refuses_a_chain_that_does_not_exist_before_it_creates_a_versio
         assert result.exit_code == 2, result.output
         assert said in result.output and "Traceback" not in result.output
     assert len(mlflow.MlflowClient().search_model_versions(f"name='{NAME}'")) == 3
+
+
+def test_a_chain_given_as_runs_uri_is_registered_as_the_logged_model_it_names(registry: Path) -> None:
+    """runs:/RUN/NAME is the form MLflow's docs use; the version's source, the evaluation looked up and
+    the lineage are the LoggedModel's models:/m-... URI, as if that had been given."""
+    import mlflow
+
+    with mlflow.start_run() as run:
+        logged = mlflow.initialize_logged_model(name="chain")
+        mlflow.finalize_logged_model(logged.model_id, "READY")
+    done = cli(registry, "register", "--model-uri", f"runs:/{run.info.run_id}/chain", "--allow-unevaluated")
+    assert done["model_uri"] == f"models:/{logged.model_id}" and done["version"] == "4"
+    again = cli(registry, "register", "--model-uri", f"models:/{logged.model_id}", "--allow-unevaluated")
+    assert (again["version"], again["reused"]) == ("4", True)
 
 
 def test_a_significantly_worse_version_is_refused_against_the_holder(registry: Path) -> None:

@@ -86,13 +86,40 @@ def logged_model_id(session: Session, uri: str) -> str | None:
     return found.model_id or parse(found.source or "none").model_id
 
 
+def canonical(session: Session, uri: str) -> str:
+    """`runs:/RUN/NAME` of a LoggedModel -> its `models:/m-ID`, the URI that assemble, evaluate and register
+    record a chain by (so its evaluations and lineage are found whichever form a user gave); any other URI,
+    or a runs:/ URI that names no LoggedModel, unchanged."""
+    from mlflow.exceptions import MlflowException
+
+    if not uri.startswith("runs:/"):
+        return uri
+    run_id, _, name = uri.removeprefix("runs:/").partition("/")
+    try:
+        run = session.mlflow.get_run(run_id)
+        found = session.mlflow.search_logged_models(
+            experiment_ids=[run.info.experiment_id], filter_string=f"source_run_id = '{run_id}' AND name = '{name}'"
+        )
+    except MlflowException:
+        return uri  # check_exists says what is wrong with it
+    return f"models:/{found[0].model_id}" if len(found) == 1 else uri
+
+
 def check_exists(session: Session, uri: str) -> None:
-    """A UsageError unless `uri` names a chain that exists: a LoggedModel, or a registry version. A
-    `runs:/` URI is left to MLflow, which resolves it when it registers."""
+    """A UsageError unless `uri` names a chain that exists: a LoggedModel, a registry version, or a model
+    under a run (`runs:/RUN/NAME`, read the way MLflow resolves it when it registers)."""
     from mlflow.exceptions import MlflowException
 
     ref = parse(uri)
-    if ref.model_id:
+    if uri.startswith("runs:/"):
+        _ = session.mlflow  # MLflow resolves a runs:/ URI in its configured store: point it at ours first
+        try:
+            chain_config(uri)
+        except MlflowException as exc:
+            raise UsageError(
+                f"{uri}: {exc.message}", "give runs:/RUN_ID/NAME of a logged chain, or the models:/m-... URI"
+            ) from None
+    elif ref.model_id:
         try:
             session.mlflow.get_logged_model(ref.model_id)
         except MlflowException as exc:

@@ -176,7 +176,7 @@ def run(
     reports.check(outputs)
     dataset = datasets.load(config.evaluation.dataset, limit or config.evaluation.limit)
     experiment_id = session.experiment_id
-    model_uri = model_uri or models.latest_assembled(session)
+    model_uri = models.canonical(session, model_uri) if model_uri else models.latest_assembled(session)
     base_uri = _baseline_uri(session, baseline_ref) if baseline_ref else configured_baseline(session)
     # The endpoints the chains and the judge will call, in seconds, before any run is started.
     check_endpoints(_chain_config(model_uri) | {"evaluation": config.evaluation.model_dump()})

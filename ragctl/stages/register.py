@@ -73,9 +73,10 @@ def describe(tags: dict[str, str]) -> str:
     if t.EVAL_RUN_ID in tags:
         scores = ", ".join(f"{m} {metric[m]}" for m in HEADLINE if metric[m] is not None)
         verdict = "passed" if tags[t.EVAL_PASSED] == "true" else "did NOT pass"
+        questions = f"{float(metric['questions']):g}" if metric["questions"] else "?"  # a metric: '29.0'
         lines.append(
             f"Evaluation {verdict} on {tags.get(t.EVAL_DATASET, '?')} "
-            f"({metric['questions'] or '?'} questions; run {tags[t.EVAL_RUN_ID]}): {scores}."
+            f"({questions} questions; run {tags[t.EVAL_RUN_ID]}): {scores}."
         )
     else:
         lines.append("Not evaluated: registered with --allow-unevaluated.")
@@ -89,7 +90,7 @@ def describe(tags: dict[str, str]) -> str:
 def run(session: Session, model_uri: str | None = None, allow_unevaluated: bool = False) -> RegisterResult:
     import mlflow
 
-    model_uri = model_uri or models.latest_assembled(session)
+    model_uri = models.canonical(session, model_uri) if model_uri else models.latest_assembled(session)
     models.check_exists(session, model_uri)  # before a version of nothing is created
     passing, latest = evaluations.of_model(session, model_uri)
     if passing is None and not allow_unevaluated:
