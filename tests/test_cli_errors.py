@@ -33,7 +33,11 @@ STATE = ["--set", "tracking.uri=sqlite:///state/mlflow.db", "--set", "vector_sto
         (["review", "start", "-v", "1", "-r", "a@example.com"], 2, "say which questions"),
         (["serve"], 2, "has no alias 'champion'"),
         (["feedback", "tr-1", "--rating", "meh"], 2, "give up or down"),
-        (["monitor", "--since", "soon"], 2, "give a duration like 30m"),
+        (["monitor", "--since", "soon"], 2, "give a duration above zero, like 30m"),
+        (["monitor", "--since", "0h"], 2, "give a duration above zero"),  # an empty window scores nothing
+        (["query", "q?", "--model-uri", "models:/nosuch/1"], 2, "`ragctl models` lists the registered versions"),
+        # an alias that never moved is said, not shown as an empty table, beside the aliases there are
+        (["history", "--alias", "nosuch"], 0, "@nosuch of ragctl-demo-chain has never moved (its aliases: none yet)"),
     ],
 )
 def test_out_of_order_commands(

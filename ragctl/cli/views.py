@@ -88,13 +88,19 @@ def history(
 ) -> None:
     """Every move of an alias: when, promote or rollback, from, to, who, why, overrides, the run."""
     from ragctl.cli import render
+    from ragctl.records import models as registry
     from ragctl.records.moves import history as alias_moves
 
-    moves = alias_moves(session(config, set_, json_), alias)
+    active = session(config, set_, json_)
+    moves = alias_moves(active, alias)
     if json_:
         render.emit_json(moves)
-    else:
+    elif moves:
         render.history(alias, moves)
+    else:  # an empty table reads as a fault; a mistyped alias shows beside the real ones
+        name = active.config.registry.model_name
+        known = ", ".join(f"@{a}" for a in sorted(registry.aliases(active, name))) or "none yet"
+        render.out.print(f"@{alias} of {name} has never moved (its aliases: {known})", highlight=False, markup=False)
 
 
 def models(config: ConfigOpt = None, set_: SetOpt = None, json_: JsonOpt = False) -> None:

@@ -26,9 +26,12 @@ def query(session: Session, question: str, model_uri: str | None = None) -> dict
         # evaluate keeps it, where a mismatch matters and the time does not.
         model = mlflow.pyfunc.load_model(uri, suppress_warnings=True)
     except mlflow.exceptions.MlflowException as exc:
-        raise UsageError(
-            f"cannot load {uri}: {exc.message}", "promote a version to 'champion' or pass --model-uri"
-        ) from None
+        hint = (
+            "`ragctl models` lists the registered versions and their aliases"
+            if model_uri
+            else "promote a version to 'champion' or pass --model-uri"
+        )
+        raise UsageError(f"cannot load {uri}: {exc.message}", hint) from None
     # One answer, then the process ends: its trace is written as the answer completes, not queued to a
     # background writer that the exit then waits on (about a second).
     with patched({"MLFLOW_ENABLE_ASYNC_TRACE_LOGGING": "false"}):

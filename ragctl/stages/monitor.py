@@ -24,8 +24,8 @@ _UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 def seconds(since: str) -> float:
     found = _SINCE.match(since)
-    if not found:
-        raise UsageError(f"--since {since!r}: give a duration like 30m, 24h or 7d")
+    if not found or not float(found[1]):
+        raise UsageError(f"--since {since!r}: give a duration above zero, like 30m, 24h or 7d")
     return float(found[1]) * _UNIT[found[2]]
 
 
