@@ -105,6 +105,7 @@ def test_broken_yaml_names_line(tmp_path: Path) -> None:
         ("prompt:\n  template: 'no placeholders'\n", "must contain {context} and {question}"),
         ("- a\n- b\n", "top level must be a mapping"),
         ("vector_store:\n  collection: x\n", "vector_store.collection: String should match pattern"),
+        ("ingestion:\n  fallback_encodings: [cp1252, latin-9x]\n", "'latin-9x' is not an encoding Python knows"),
     ],
 )
 def test_semantic_errors(tmp_path: Path, text: str, expected: str) -> None:

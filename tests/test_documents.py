@@ -97,6 +97,31 @@ def test_too_large_and_unsupported(tmp_path: Path) -> None:
     assert err.value.outcome == "unsupported"
 
 
+def test_text_is_read_by_its_mark_else_utf8_else_the_configured_fallbacks_in_order(tmp_path: Path) -> None:
+    def text(name: str, data: bytes, **values: object) -> str:
+        (tmp_path / name).write_bytes(data)
+        return read(tmp_path / name, name, cfg(**values)).pages[0].text
+
+    windows = "Café naïve “quoted” résumé of the Normans, who settled in Normandy.".encode("cp1252")
+    with pytest.raises(Unreadable) as err:
+        text("legacy.txt", windows)
+    assert err.value.outcome == "unsupported" and "ingestion.fallback_encodings (e.g. [cp1252])" in err.value.reason
+    assert text("legacy.txt", windows, fallback_encodings=["cp1252"]).startswith("Café naïve “quoted”")
+    # in order: cp1252 first reads 0x93 as a quote, latin-1 first as a control character
+    assert "“quoted”" not in text("legacy.txt", windows, fallback_encodings=["latin-1", "cp1252"])
+    with pytest.raises(Unreadable) as err:  # 0x81 is in no cp1252 character
+        text("legacy.txt", b"Caf\x81 and more text", fallback_encodings=["cp1252"])
+    assert err.value.reason == "not UTF-8 or cp1252 text"
+    notepad = "Unicode from Notepad, long enough to count.".encode("utf-16")  # with its byte-order mark
+    assert text("notepad.txt", notepad) == "Unicode from Notepad, long enough to count."
+    (tmp_path / "marked.md").write_bytes("\ufeff# The title\n\nText under the title, long enough.".encode())
+    doc = read(tmp_path / "marked.md", "marked.md", cfg())
+    assert doc.title == "marked | The title" and not doc.pages[0].text.startswith("\ufeff"), "the mark is not text"
+    with pytest.raises(Unreadable) as err:
+        text("broken.txt", b"\xff\xfeA\x00\xff", fallback_encodings=["latin-1"])
+    assert err.value.reason == "not valid UTF-16 text, though it begins with its byte-order mark"
+
+
 def test_html_keeps_content_and_drops_scripts_and_navigation(tmp_path: Path) -> None:
     page = tmp_path / "page.html"
     page.write_text(

@@ -83,6 +83,30 @@ def test_odd_names_ingest_and_a_link_out_of_the_folder_is_refused(corpus: Path, 
     }
 
 
+@pytest.mark.e2e
+def test_a_text_file_in_a_legacy_encoding_is_refused_with_the_fix_then_read_with_it(project: Path) -> None:
+    legacy = project / "legacy"
+    legacy.mkdir()
+    (legacy / "memo.txt").write_bytes("The café’s “Norman” menu: crêpes, cidre and Camembert.".encode("cp1252"))
+    (legacy / "notes.txt").write_text("Rollo was the first ruler of Normandy, in the tenth century.")
+    (project / "ragctl.yaml").write_text(CONFIG.format(state="state").replace("[docs]", "[legacy]"))
+    refused = CliRunner().invoke(app, ["ingest", "--config", "ragctl.yaml"])
+    assert refused.exit_code == 0, refused.output
+    assert "memo.txt" in refused.output and "ingestion.fallback_encodings (e.g. [cp1252])" in flat(refused.output)
+    code, report = ingest("--set", "ingestion.fallback_encodings=[cp1252]")
+    assert code == 0, report
+    # how files are read changed, so both are read again; the one that failed is now in
+    assert {f["file"]: (f["status"], f["outcome"]) for f in report["files"]} == {
+        "memo.txt": ("added", "ok"),
+        "notes.txt": ("changed", "ok"),
+    }
+    import chromadb
+
+    stored = chromadb.PersistentClient(str(project / "state" / "chroma")).get_collection("test-docs")
+    (memo,) = stored.get(where={"file": "memo.txt"})["documents"]
+    assert "The café’s “Norman” menu: crêpes" in memo
+
+
 def search_index(state: Path, collection: str = "test-docs") -> tuple[str, list[str]]:
     """The digest the collection's search index is marked at, and the index folders beside the store."""
     import chromadb

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 from pathlib import Path
 
 from ragctl.config.model import IngestionConfig
@@ -11,16 +12,42 @@ from ragctl.documents.types import Document, Page, Unreadable
 _NOT_CONTENT = ["script", "style", "noscript", "template", "svg", "nav", "header", "footer", "form"]
 
 
-def read_text(path: Path) -> Document:
+# A byte-order mark names its encoding outright (Notepad's "Unicode" is UTF-16 with one). UTF-32's marks
+# come first: UTF-32-LE's begins with UTF-16-LE's.
+_MARKS = [
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+]
+
+
+def decode(data: bytes, fallbacks: list[str]) -> str:
+    """The text of a file: by its byte-order mark if it has one, else UTF-8, else the first of the configured
+    fallback encodings that decodes it. Guessing is no fallback: detectors read latin-1 prose as cp1250."""
+    marked = next((encoding for mark, encoding in _MARKS if data.startswith(mark)), None)
+    for encoding in [marked] if marked else ["utf-8", *fallbacks]:
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    if marked:
+        named = marked.removesuffix("-sig").upper()
+        raise Unreadable("unsupported", f"not valid {named} text, though it begins with its byte-order mark")
+    tried = " or ".join(["UTF-8", *fallbacks])
+    hint = "" if fallbacks else "; if you know its encoding, name it in ingestion.fallback_encodings (e.g. [cp1252])"
+    raise Unreadable("unsupported", f"not {tried} text{hint}")
+
+
+def read_text(path: Path, fallbacks: list[str]) -> Document:
     from ragctl.documents.title import markdown_heading
 
     try:
-        text = path.read_text(encoding="utf-8")
-        return Document([Page(None, text)], title_parts=[markdown_heading(text)])
-    except UnicodeDecodeError:
-        raise Unreadable("unsupported", "not UTF-8 text") from None
+        text = decode(path.read_bytes(), fallbacks)
     except OSError as exc:
         raise Unreadable("corrupt", f"cannot read: {exc.strerror or exc}") from None
+    return Document([Page(None, text)], title_parts=[markdown_heading(text)])
 
 
 def read_html(path: Path, name: str, config: IngestionConfig) -> Document:

@@ -26,7 +26,7 @@ def read(path: Path, name: str, config: IngestionConfig) -> Document:
     suffix = path.suffix.lower()
     readers = {".pdf": pdf.read, ".html": markup.read_html, ".htm": markup.read_html, ".docx": markup.read_docx}
     if suffix in (".txt", ".md", ".markdown"):
-        doc = markup.read_text(path)
+        doc = markup.read_text(path, config.fallback_encodings)
     elif suffix in readers:
         doc = readers[suffix](path, name, config)
     else:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import codecs
 from typing import Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 
 from ragctl.config.model.base import Section
 
@@ -72,6 +73,21 @@ class IngestionConfig(Section):
     # unsupported) unless this is on: a link must not pull in files from elsewhere on the machine.
     follow_symlinks: bool = False
     pdf: PdfConfig = Field(default_factory=PdfConfig)
+    # Text and Markdown files are read as UTF-8 (or by their byte-order mark); a file that is not valid
+    # UTF-8 is decoded with the first of these that fits, in order, e.g. [cp1252]. latin-1 decodes any
+    # bytes, so nothing after it is tried. Empty: such files are refused (outcome unsupported). Like
+    # pdf.ocr and pdf.engine, a change re-reads every file.
+    fallback_encodings: list[str] = Field(default_factory=list)
+
+    @field_validator("fallback_encodings")
+    @classmethod
+    def _known_encodings(cls, names: list[str]) -> list[str]:
+        for name in names:
+            try:
+                codecs.lookup(name)
+            except LookupError:
+                raise ValueError(f"{name!r} is not an encoding Python knows (e.g. cp1252, latin-1)") from None
+        return names
 
 
 class ChunkingConfig(Section):

@@ -26,7 +26,7 @@ class Todo:
 class Plan:
     added: list[Todo] = field(default_factory=list)
     changed: list[Todo] = field(default_factory=list)
-    retry: list[Todo] = field(default_factory=list)  # failed last time, same content
+    retry: list[Todo] = field(default_factory=list)  # failed last time: no chunks to replace, so it is added
     unchanged: list[Entry] = field(default_factory=list)
     deleted: list[Entry] = field(default_factory=list)
     orphans: list[str] = field(default_factory=list)  # files with chunks but no manifest record (repair)
@@ -51,7 +51,7 @@ def make_plan(files: list[SourceFile], manifest: Manifest, collection: Any | Non
             plan.added.append(Todo(source, digest, key, "added"))
         elif entry.key == key and entry.state == "ok" and source.name not in suspects:
             plan.unchanged.append(entry)
-        elif entry.key == key and entry.state == "failed":
+        elif entry.state == "failed":
             plan.retry.append(Todo(source, digest, key, "added"))
         else:
             plan.changed.append(Todo(source, digest, key, "changed"))

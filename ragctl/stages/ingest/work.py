@@ -68,6 +68,8 @@ class Keys:
         }
         if config.ingestion.pdf.engine != "pypdf":  # so the default engine keeps the keys it always had
             reading["engine"] = config.ingestion.pdf.engine
+        if config.ingestion.fallback_encodings:  # they change what a file that is not UTF-8 reads as
+            reading["encodings"] = config.ingestion.fallback_encodings
         return cls(digest(vectors), digest(reading, 12))
 
     def ingest_key(self, sha256: str) -> str:
