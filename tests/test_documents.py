@@ -122,6 +122,19 @@ def test_text_is_read_by_its_mark_else_utf8_else_the_configured_fallbacks_in_ord
     assert err.value.reason == "not valid UTF-16 text, though it begins with its byte-order mark"
 
 
+def test_an_image_inlined_as_base64_in_markdown_leaves_only_its_alt_text(tmp_path: Path) -> None:
+    import base64
+    import os
+
+    png = base64.b64encode(os.urandom(750_000)).decode()  # a 1 MB inline image, as editors export them
+    page = (
+        f"# Sales\n\nQ3 grew 12%. ![Q3 sales chart](data:image/png;base64,{png}) Details [here](https://x.example).\n"
+    )
+    (tmp_path / "report.md").write_text(page)
+    (text,) = [p.text for p in read(tmp_path / "report.md", "report.md", cfg()).pages]
+    assert text == "# Sales\n\nQ3 grew 12%. Q3 sales chart Details [here](https://x.example)."
+
+
 def test_html_keeps_content_and_drops_scripts_and_navigation(tmp_path: Path) -> None:
     page = tmp_path / "page.html"
     page.write_text(

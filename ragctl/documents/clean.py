@@ -16,6 +16,19 @@ def clean(text: str) -> str:
     return text.strip()
 
 
+# A file inlined as base64 (`![chart](data:image/png;base64,...)`, as Markdown editors export images): not
+# prose, and a megabyte of it would be thousands of chunks of noise in both indexes.
+_DATA_URI = re.compile(r"data:[\w.+-]+/[\w.+-]+(?:;[\w.+-]+=[\w.+-]+)*;base64,[A-Za-z0-9+/=]+")
+_EMPTIED_IMAGE = re.compile(r"!\[([^\]]*)\]\(\s*\)")
+
+
+def without_data_uris(text: str) -> str:
+    """Inlined base64 files taken out; a Markdown image left without its data keeps its alt text."""
+    if "base64," not in text:
+        return text
+    return _EMPTIED_IMAGE.sub(r"\1", _DATA_URI.sub("", text))
+
+
 def without_leaders(text: str) -> str:
     """Dot and underscore leaders (a table row's "Total assets ........ $ 59,268") collapsed to a space."""
     return re.sub(r" ?(?:[.] ?){4,}| ?_{4,} ?", " ", text)

@@ -41,10 +41,11 @@ def decode(data: bytes, fallbacks: list[str]) -> str:
 
 
 def read_text(path: Path, fallbacks: list[str]) -> Document:
+    from ragctl.documents.clean import without_data_uris
     from ragctl.documents.title import markdown_heading
 
     try:
-        text = decode(path.read_bytes(), fallbacks)
+        text = without_data_uris(decode(path.read_bytes(), fallbacks))
     except OSError as exc:
         raise Unreadable("corrupt", f"cannot read: {exc.strerror or exc}") from None
     return Document([Page(None, text)], title_parts=[markdown_heading(text)])
