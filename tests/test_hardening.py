@@ -158,6 +158,25 @@ def test_names_that_are_not_utf8_and_links_out_of_the_folder(project: Path) -> N
     assert not followed["link.txt"].refused
 
 
+def test_a_named_pipe_is_refused_never_opened(project: Path) -> None:
+    """A FIFO named in ingestion.paths (or matched by a glob) used to hang ingest forever: hashing it waits
+    for a writer. It is now refused by name, so nothing ever opens it; in a folder it is passed over."""
+    import os
+
+    from ragctl.config.model import IngestionConfig
+    from ragctl.documents import discover
+
+    docs = project / "docs"
+    docs.mkdir()
+    os.mkfifo(docs / "pipe.txt")
+    (docs / "notes.txt").write_text("notes")
+    for paths in (["docs/pipe.txt", "docs/notes.txt"], ["docs/*.txt"]):
+        found = {f.name: f.refused for f in discover(IngestionConfig(paths=paths))}
+        assert found == {"pipe.txt": found["pipe.txt"], "notes.txt": ""}, paths
+        assert "not a regular file" in found["pipe.txt"], paths
+    assert [f.name for f in discover(IngestionConfig(paths=["docs"]))] == ["notes.txt"]
+
+
 def test_a_missing_service_fails_under_ci_and_skips_elsewhere(monkeypatch: pytest.MonkeyPatch) -> None:
     from tests.conftest import require
 

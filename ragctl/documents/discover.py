@@ -51,7 +51,7 @@ def discover(config: IngestionConfig) -> list[SourceFile]:
         if not matches or not all(m.exists() for m in matches):
             raise DataError(f"ingestion.paths: '{entry}' does not exist", "paths are relative to the working directory")
         for match in matches:
-            explicit = match.is_file() and not any(c in entry for c in "*?[")
+            explicit = not match.is_dir() and not any(c in entry for c in "*?[")
             candidates = sorted(p for p in match.rglob("*") if p.is_file()) if match.is_dir() else [match]
             root = match if match.is_dir() else match.parent
             for path in candidates:
@@ -59,7 +59,10 @@ def discover(config: IngestionConfig) -> list[SourceFile]:
                 wanted = explicit or path.suffix.lower() in suffixes
                 if wanted and not _excluded(name, config.exclude):
                     refused = ""
-                    if not config.follow_symlinks and not explicit and _escapes(path, root):
+                    if not path.is_file():
+                        # Opening a named pipe waits for a writer forever; a device never ends.
+                        refused = "not a regular file (a named pipe, socket or device); only files are read"
+                    elif not config.follow_symlinks and not explicit and _escapes(path, root):
                         refused = (
                             f"a symbolic link to {display_name(path.resolve())}, outside {display_name(root)}; "
                             "set ingestion.follow_symlinks: true to read it"
