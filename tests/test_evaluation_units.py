@@ -104,8 +104,11 @@ def test_dataset_errors_name_file_line_and_field(tmp_path: Path) -> None:
     assert f"{bad}:3: 'question' must be" in err.value.message and f"{bad}:4: 'sources'" in err.value.message
     with pytest.raises(DatasetError, match="file not found"):
         datasets.load(str(tmp_path / "missing.jsonl"))
-    with pytest.raises(DatasetError, match="is a folder, not a QA set"):
+    with pytest.raises(DatasetError, match=r"^evaluation\.dataset: .* is a folder, not a QA set"):
         datasets.load(str(tmp_path))
+    # a set given by a flag (review start --questions) is named by the flag, not the setting it bypasses
+    with pytest.raises(DatasetError, match=r"^--questions: file not found"):
+        datasets.load(str(tmp_path / "missing.jsonl"), field="--questions")
 
 
 def test_items_whose_files_left_the_collection_are_invalid(tmp_path: Path) -> None:

@@ -133,14 +133,14 @@ def _records_csv(path: Path) -> list[tuple[str, Any]]:
     return records
 
 
-def _records_mlflow(name: str) -> list[tuple[str, Any]]:
+def _records_mlflow(name: str, field: str) -> list[tuple[str, Any]]:
     from mlflow.genai.datasets import get_dataset
 
     try:
         found = get_dataset(name=name)
     except Exception:
         raise DatasetError(
-            f"evaluation.dataset: no file and no MLflow evaluation dataset named {name!r}",
+            f"{field}: no file and no MLflow evaluation dataset named {name!r}",
             "give a .jsonl/.csv path, or create the dataset with mlflow.genai.datasets.create_dataset",
         ) from None
     records = []
@@ -153,19 +153,21 @@ def _records_mlflow(name: str) -> list[tuple[str, Any]]:
     return records
 
 
-def load(spec: str, limit: int | None = None) -> Dataset:
+def load(spec: str, limit: int | None = None, field: str = "evaluation.dataset") -> Dataset:
+    """The QA set at `spec` (a .jsonl/.csv file or an MLflow evaluation dataset's name); `field` is the
+    setting or flag it came from, named in every error."""
     path = Path(spec)
     if path.suffix.lower() in (".jsonl", ".json", ".csv") or path.exists():
         if path.is_dir():
             raise DatasetError(
-                f"evaluation.dataset: {spec} is a folder, not a QA set",
+                f"{field}: {spec} is a folder, not a QA set",
                 "give a .jsonl or .csv file of questions, or an MLflow evaluation dataset's name",
             )
         if not path.is_file():
-            raise DatasetError(f"evaluation.dataset: file not found: {spec}")
+            raise DatasetError(f"{field}: file not found: {spec}")
         records = _records_csv(path) if path.suffix.lower() == ".csv" else _records_jsonl(path)
     else:
-        records = _records_mlflow(spec)
+        records = _records_mlflow(spec, field)
     items, problems = [], []
     seen: dict[str, str] = {}
     for where, record in records:

@@ -46,7 +46,7 @@ def questions(session: Session, file: Path | None, from_eval: str | None, sample
 
     _one_source(file, from_eval, sample)
     if file is not None:
-        return datasets.load(str(file)).items, str(file)
+        return datasets.load(str(file), field="--questions").items, str(file)
     if from_eval is not None:
         run = runs.get(session, from_eval)
         rows = evaluations.rows_of(run) if run is not None else None
