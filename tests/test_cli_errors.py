@@ -37,6 +37,8 @@ STATE = ["--set", "tracking.uri=sqlite:///state/mlflow.db", "--set", "vector_sto
         (["monitor", "--since", "0h"], 2, "give a duration above zero"),  # an empty window scores nothing
         (["query", "q?", "--model-uri", "models:/nosuch/1"], 2, "`ragctl models` lists the registered versions"),
         # an alias that never moved is said, not shown as an empty table, beside the aliases there are
+        (["history", "--alias", " "], 2, "--alias is empty"),
+        (["lineage", ""], 2, "no registered version for ''"),
         (["history", "--alias", "nosuch"], 0, "@nosuch of ragctl-demo-chain has never moved (its aliases: none yet)"),
     ],
 )

@@ -88,9 +88,12 @@ def history(
 ) -> None:
     """Every move of an alias: when, promote or rollback, from, to, who, why, overrides, the run."""
     from ragctl.cli import render
+    from ragctl.errors import UsageError
     from ragctl.records import models as registry
     from ragctl.records.moves import history as alias_moves
 
+    if not alias.strip():
+        raise UsageError("--alias is empty", "name an alias, e.g. --alias champion")
     active = session(config, set_, json_)
     moves = alias_moves(active, alias)
     if json_:

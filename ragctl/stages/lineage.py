@@ -35,7 +35,7 @@ def _version(session: Session, ref: str) -> Any:
     found = models.version(session, models.parse(ref, session.config.registry.model_name))
     if found is None:
         raise UsageError(
-            f"no registered version for {ref}", "give models:/NAME@ALIAS, models:/NAME/N, an alias or a number"
+            f"no registered version for {ref!r}", "give models:/NAME@ALIAS, models:/NAME/N, an alias or a number"
         )
     return found
 
