@@ -97,6 +97,20 @@ def test_broken_yaml_names_line(tmp_path: Path) -> None:
     assert str(path) in err.value.message and "invalid YAML" in err.value.message
 
 
+def test_a_key_said_twice_is_refused_with_both_lines(tmp_path: Path) -> None:
+    """PyYAML keeps the last of two equal keys: a second `retrieval:` section silently dropped the first's
+    settings. Both places are named instead; the same key in different sections is fine."""
+    path = write(tmp_path, "retrieval:\n  top_k: 3\nllm:\n  model: x\nretrieval:\n  mode: dense\n")
+    with pytest.raises(ConfigError) as err:
+        load_config(path)
+    assert err.value.message == f"{path}:5: retrieval is set twice (first at line 1)"
+    path = write(tmp_path, "evaluation:\n  gates:\n    - {metric: hit_rate, min: 0.5, metric: mrr}\n")
+    with pytest.raises(ConfigError, match=r"evaluation\.gates\.0\.metric is set twice"):
+        load_config(path)
+    path = write(tmp_path, "embedding: {type: onnx-minilm}\nllm: {type: llama-cpp}\nretrieval: {top_k: 3}\n")
+    assert load_config(path).retrieval.top_k == 3
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [

@@ -75,12 +75,35 @@ def _read(path: Path) -> str:
 
 def _compose(text: str, path: Path | None) -> yaml.Node | None:
     try:
-        return yaml.compose(text, Loader=yaml.SafeLoader)
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f":{mark.line + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or str(exc)
         raise ConfigError(f"{path}{line}: invalid YAML: {problem}", "check indentation and quoting") from None
+    _refuse_duplicates(root, path, ())
+    return root
+
+
+def _refuse_duplicates(node: yaml.Node | None, path: Path | None, loc: Loc) -> None:
+    """YAML lets a later key silently replace an earlier one in the same mapping (two `retrieval:`
+    sections, the first one's settings gone); a config that says a thing twice is refused instead."""
+    if isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            _refuse_duplicates(item, path, (*loc, index))
+    if not isinstance(node, yaml.MappingNode):
+        return
+    first: dict[str, int] = {}
+    for key, value in node.value:
+        name = str(key.value)
+        if name in first and name != "<<":
+            dotted = ".".join(str(p) for p in (*loc, name))
+            raise ConfigError(
+                f"{path}:{key.start_mark.line + 1}: {dotted} is set twice (first at line {first[name]})",
+                "keep one: YAML would silently drop the first",
+            )
+        first[name] = key.start_mark.line + 1
+        _refuse_duplicates(value, path, (*loc, name))
 
 
 def _construct(root: yaml.Node, path: Path) -> Any:
