@@ -111,6 +111,28 @@ def test_dataset_errors_name_file_line_and_field(tmp_path: Path) -> None:
         datasets.load(str(tmp_path / "missing.jsonl"), field="--questions")
 
 
+def test_a_qa_set_saved_by_a_spreadsheet_reads(tmp_path: Path) -> None:
+    """Excel's "CSV UTF-8" begins with a byte-order mark (which renamed the first column, so every row
+    lacked its question), writes semicolons where the comma is the decimal mark, and keeps the header's
+    capitals; all three read. A file in another encoding is named with its line, not a traceback."""
+    excel = tmp_path / "excel.csv"
+    excel.write_bytes("\ufeffQuestion;Answer\r\nWhat grew, and by how much?;sales, 12%\r\n".encode())
+    (item,) = datasets.load(str(excel)).items
+    assert (item.question, item.answers) == ("What grew, and by how much?", ["sales, 12%"])
+    marked = tmp_path / "marked.jsonl"
+    marked.write_bytes(b'\xef\xbb\xbf{"question": "What?", "answer": "this"}\n')
+    assert [i.question for i in datasets.load(str(marked)).items] == ["What?"]
+    legacy = tmp_path / "legacy.csv"
+    legacy.write_bytes(b"question,answer\nWhat?,yes\nO\xf9?,ici\n")
+    with pytest.raises(DatasetError, match=r"legacy\.csv:3: not UTF-8 text") as err:
+        datasets.load(str(legacy))
+    assert "CSV UTF-8" in (err.value.hint or "")
+    headless = tmp_path / "headless.csv"
+    headless.write_text("What?,yes\n")
+    with pytest.raises(DatasetError, match=r"headless\.csv:1: no 'question' column \(the header is 'What\?,yes'\)"):
+        datasets.load(str(headless))
+
+
 def test_items_whose_files_left_the_collection_are_invalid(tmp_path: Path) -> None:
     qa = tmp_path / "qa.jsonl"
     qa.write_text(

@@ -99,9 +99,22 @@ def item_from(raw: dict[str, Any], where: str) -> Item:
     )
 
 
-def _records_jsonl(path: Path) -> list[tuple[str, Any]]:
+def read_text(path: Path, field: str) -> str:
+    """The file as text. UTF-8 with or without the byte-order mark Excel's "CSV UTF-8" and Notepad write
+    (a mark left in would rename the first column or break the first line's JSON)."""
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = exc.object[: exc.start].count(b"\n") + 1
+        raise DatasetError(
+            f"{field}: {path}:{line}: not UTF-8 text",
+            'save it as UTF-8 (Excel: "CSV UTF-8"; iconv -f cp1252 -t utf-8)',
+        ) from None
+
+
+def _records_jsonl(path: Path, field: str) -> list[tuple[str, Any]]:
     records = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+    for number, line in enumerate(read_text(path, field).splitlines(), start=1):
         if line.strip():
             where = f"{path}:{number}"
             try:
@@ -111,25 +124,37 @@ def _records_jsonl(path: Path) -> list[tuple[str, Any]]:
     return records
 
 
-def _records_csv(path: Path) -> list[tuple[str, Any]]:
+def _records_csv(path: Path, field: str) -> list[tuple[str, Any]]:
     """CSV columns as in JSONL; `answers`, `sources` and `tags` cells hold JSON (`answers` may also be a
-    plain string)."""
+    plain string). Commas separate the columns, or semicolons or tabs when the header has no comma (what
+    a spreadsheet writes where the comma is the decimal mark)."""
+    import io
+
+    text = read_text(path, field)
+    header = text.split("\n", 1)[0]
+    delimiter = next((d for d in ",;\t" if d in header), ",")
     records: list[tuple[str, Any]] = []
-    with path.open(encoding="utf-8", newline="") as handle:
-        reader = csv.DictReader(handle)
-        for row in reader:
-            where = f"{path}:{reader.line_num}"
-            record: dict[str, Any] = {k: v for k, v in row.items() if k and v not in (None, "")}
-            try:
-                for column in ("sources", "tags", "answers"):
-                    if column in record:
-                        text = record[column].strip()
-                        if column != "answers" or text.startswith("["):
-                            record[column] = json.loads(text)
-            except json.JSONDecodeError as exc:
-                records.append((where, ValueError(f"column '{column}' is not JSON ({exc.msg})")))
-                continue
-            records.append((where, record))
+    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
+    if reader.fieldnames is not None:  # a spreadsheet's "Question " is the question column
+        reader.fieldnames = [name.strip().lower() for name in reader.fieldnames]
+    if reader.fieldnames is not None and "question" not in reader.fieldnames:
+        raise DatasetError(
+            f"{path}:1: no 'question' column (the header is {header.strip()!r})",
+            "the first row names the columns: question, answer or answers, sources, tags, id",
+        )
+    for row in reader:
+        where = f"{path}:{reader.line_num}"
+        record: dict[str, Any] = {k: v for k, v in row.items() if k and v not in (None, "")}
+        try:
+            for column in ("sources", "tags", "answers"):
+                if column in record:
+                    cell = record[column].strip()
+                    if column != "answers" or cell.startswith("["):
+                        record[column] = json.loads(cell)
+        except json.JSONDecodeError as exc:
+            records.append((where, ValueError(f"column '{column}' is not JSON ({exc.msg})")))
+            continue
+        records.append((where, record))
     return records
 
 
@@ -165,7 +190,7 @@ def load(spec: str, limit: int | None = None, field: str = "evaluation.dataset")
             )
         if not path.is_file():
             raise DatasetError(f"{field}: file not found: {spec}")
-        records = _records_csv(path) if path.suffix.lower() == ".csv" else _records_jsonl(path)
+        records = _records_csv(path, field) if path.suffix.lower() == ".csv" else _records_jsonl(path, field)
     else:
         records = _records_mlflow(spec, field)
     items, problems = [], []

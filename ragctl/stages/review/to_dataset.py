@@ -82,8 +82,10 @@ def _existing(path: Path) -> list[dict[str, Any]]:
         return []
     import json
 
+    from ragctl.evaluation.datasets import read_text
+
     items = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+    for number, line in enumerate(read_text(path, "--output").splitlines(), start=1):
         if not line.strip():
             continue
         try:
