@@ -32,6 +32,7 @@ STATE = ["--set", "tracking.uri=sqlite:///state/mlflow.db", "--set", "vector_sto
         (["review", "start", "-v", "1", "-r", "a@example.com", "--sample", "2"], 2, "no version '1' of model"),
         (["review", "start", "-v", "1", "-r", "a@example.com"], 2, "say which questions"),
         (["serve"], 2, "has no alias 'champion'"),
+        (["serve", "--port", "99999"], 2, "less than or equal to 65535"),  # was a ValidationError traceback
         (["feedback", "tr-1", "--rating", "meh"], 2, "give up or down"),
         (["monitor", "--since", "soon"], 2, "give a duration above zero, like 30m"),
         (["monitor", "--since", "0h"], 2, "give a duration above zero"),  # an empty window scores nothing

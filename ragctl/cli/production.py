@@ -14,7 +14,9 @@ from ragctl.cli.options import ConfigOpt, JsonOpt, SetOpt, session
 def serve(
     alias: Annotated[str, typer.Option("--alias", "-a", help="The alias whose version to serve")] = "champion",
     host: Annotated[Optional[str], typer.Option(help="Listen here (default: serving.host)")] = None,
-    port: Annotated[Optional[int], typer.Option(help="...on this port (default: serving.port)")] = None,
+    port: Annotated[
+        Optional[int], typer.Option(help="...on this port (default: serving.port)", min=1, max=65535)
+    ] = None,
     config: ConfigOpt = None,
     set_: SetOpt = None,
     json_: JsonOpt = False,
