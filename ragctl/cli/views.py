@@ -113,10 +113,17 @@ def models(config: ConfigOpt = None, set_: SetOpt = None, json_: JsonOpt = False
 
     active = session(config, set_, json_)
     rows = versions(active)
+    name = active.config.registry.model_name
     if json_:
         render.emit_json(rows)
-    else:
-        render.versions(active.config.registry.model_name, rows, ("hit_rate", "mrr", "token_f1", "latency_p95"))
+    elif rows:
+        render.versions(name, rows, ("hit_rate", "mrr", "token_f1", "latency_p95"))
+    else:  # the store is named: an empty answer is most often the wrong store or model name
+        render.out.print(
+            f"no version of {name} is registered in {active.config.tracking.uri} yet; `ragctl register` makes one",
+            highlight=False,
+            markup=False,
+        )
 
 
 def lineage(
