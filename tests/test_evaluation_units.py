@@ -111,6 +111,15 @@ def test_dataset_errors_name_file_line_and_field(tmp_path: Path) -> None:
         datasets.load(str(tmp_path / "missing.jsonl"), field="--questions")
 
 
+def test_the_init_template_is_refused_until_its_placeholders_are_replaced() -> None:
+    """Evaluated as written, the template failed the gate on an invented file's hit rate."""
+    from importlib.resources import files
+
+    with pytest.raises(DatasetError) as err:
+        datasets.load(str(files("ragctl") / "templates" / "qa.jsonl"))
+    assert err.value.message.count("still the placeholder `ragctl init` wrote") == 2
+
+
 def test_a_qa_set_saved_by_a_spreadsheet_reads(tmp_path: Path) -> None:
     """Excel's "CSV UTF-8" begins with a byte-order mark (which renamed the first column, so every row
     lacked its question), writes semicolons where the comma is the decimal mark, and keeps the header's

@@ -57,11 +57,19 @@ class Dataset:
         return [i for i in self.items if not i.invalid]
 
 
+PLACEHOLDER = "Replace me:"  # how the questions of the QA-set template (templates/qa.jsonl) begin
+
+
 def item_from(raw: dict[str, Any], where: str) -> Item:
     """Validate one record; ValueError says which field is wrong."""
     question = raw.get("question")
     if not isinstance(question, str) or not question.strip():
         raise ValueError("'question' must be a non-empty string")
+    if question.startswith(PLACEHOLDER):  # scored, it would fail the gate for a reason no one could see
+        raise ValueError(
+            "still the placeholder `ragctl init` wrote: replace it with a question your documents answer "
+            "(or make some with `ragctl dataset generate`)"
+        )
     answerable = raw.get("answerable", True)
     if isinstance(answerable, str):
         answerable = answerable.strip().lower() not in ("false", "0", "no")
