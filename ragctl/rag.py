@@ -64,16 +64,41 @@ class RagEngine:
         self.top_k = self.retrieval.top_k
         self.retriever = Retriever(self.retrieval, embed, collection, llm, store)
         loading.result()
+        self._llm = llm
         self.synthesizer = get_response_synthesizer(
             llm=llm,
             text_qa_template=template,
             response_mode=ResponseMode.COMPACT,
         )
 
+    def refuse_if_too_long(self, question: str) -> None:
+        """A question that leaves no room in the LLM's context window for the prompt, the retrieved text and
+        the answer is the caller's mistake: an MLflow INVALID_PARAMETER_VALUE (the scoring server's 400),
+        not the synthesizer's ValueError about a negative chunk size once retrieval has run."""
+        # The synthesizer's own packing of no text: the same prompts (the larger of answer and refine),
+        # padding and arithmetic that would refuse the question after retrieval.
+        pack = getattr(self.synthesizer, "_make_compact_text_chunks", None)
+        try:
+            if pack is not None:
+                pack(question, [])
+        except ValueError:
+            from llama_index.core import Settings
+            from mlflow.exceptions import MlflowException
+            from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE
+
+            meta = self._llm.metadata
+            raise MlflowException(
+                f"the question is too long: about {len(Settings.tokenizer(question))} tokens, and the LLM's "
+                f"context window of {meta.context_window} must also hold the prompt, the retrieved text and "
+                f"{meta.num_output} tokens of answer; shorten it, or use an LLM with a larger llm.context_window",
+                INVALID_PARAMETER_VALUE,
+            ) from None
+
     def answer(self, question: str) -> dict[str, Any]:
         """One trace per question: chain -> retrieve (RETRIEVER) -> the LLM call(s) (LLM, in llms.py)."""
         from ragctl import tracing
 
+        self.refuse_if_too_long(question)
         with tracing.span("ragctl_chain", "CHAIN", {"question": question}) as root:
             with tracing.span("retrieve", "RETRIEVER", {"query": question}) as retrieval:
                 hits = self.retriever.search(question)

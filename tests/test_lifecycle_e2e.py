@@ -12,6 +12,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -354,11 +355,23 @@ def test_mlflow_models_serve_answers(project: Path) -> None:
         assert _trace_count(project) == traces_before, "serving writes no traces unless asked to"
         assert prediction["sources"][0]["file"] == "normans.pdf"
         assert prediction["citation"]["file"] == "normans.pdf" and prediction["citation"]["page"] >= 1
+        # A question longer than the LLM's window is the caller's 400, refused before retrieval; it was a
+        # 500 from the synthesizer's "Calculated available context size ... was not non-negative".
+        body = json.dumps({"dataframe_records": [{"question": "Who were the Normans? " * 1000}]}).encode()
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}/invocations", body, {"Content-Type": "application/json"}
+        )
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(request, timeout=120)
+        assert refused.value.code == 400
+        assert "the question is too long" in json.loads(refused.value.read())["message"]
 
 
 def test_query_and_status(project: Path) -> None:
     answer = ragctl("query", "In what country is Normandy located?")
     assert "France" in answer["answer"] and answer["model_uri"].endswith("@champion")
+    too_long = invoke("query", "Who were the Normans? " * 1000)
+    assert too_long.exit_code == 2 and "shorten it" in too_long.output, too_long.output
     import mlflow
 
     trace = mlflow.get_trace(answer["trace_id"], flush=True)

@@ -35,7 +35,12 @@ def query(session: Session, question: str, model_uri: str | None = None) -> dict
     # One answer, then the process ends: its trace is written as the answer completes, not queued to a
     # background writer that the exit then waits on (about a second).
     with patched({"MLFLOW_ENABLE_ASYNC_TRACE_LOGGING": "false"}):
-        answer = model.predict([{"question": question}])[0]
+        try:
+            answer = model.predict([{"question": question}])[0]
+        except mlflow.exceptions.MlflowException as exc:
+            if exc.error_code != "INVALID_PARAMETER_VALUE":  # the chain's refusal of this question
+                raise
+            raise UsageError(exc.message) from None
     # The chain traced the question (ragctl/tracing.py) into the configured experiment.
     return {"model_uri": uri, "question": question, **answer, "trace_id": mlflow.get_last_active_trace_id()}
 
