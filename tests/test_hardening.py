@@ -177,6 +177,31 @@ def test_a_named_pipe_is_refused_never_opened(project: Path) -> None:
     assert [f.name for f in discover(IngestionConfig(paths=["docs"]))] == ["notes.txt"]
 
 
+def test_a_file_that_cannot_be_read_when_hashed_is_its_own_outcome(project: Path) -> None:
+    """A file gone between discovery and hashing (or, for another user than root, one without read
+    permission) was an OSError traceback that stopped the whole ingest; it is now that file's outcome."""
+    from ragctl.config.model import RagctlConfig
+    from ragctl.documents import discover
+    from ragctl.records.manifest import Manifest
+    from ragctl.stages.ingest.plan import make_plan
+    from ragctl.stages.ingest.work import Keys, job, prepare
+
+    docs = project / "docs"
+    docs.mkdir()
+    (docs / "kept.txt").write_text("kept")
+    (docs / "gone.txt").write_text("gone")
+    config = RagctlConfig.model_validate({"ingestion": {"paths": ["docs"]}})
+    files = discover(config.ingestion)
+    (docs / "gone.txt").unlink()
+    plan = make_plan(files, Manifest(None, "c"), None, Keys.of(config))
+    todo = {t.source.name: t for t in plan.todo()}
+    assert todo["gone.txt"].source.refused == "cannot read: No such file or directory"
+    assert not todo["kept.txt"].source.refused
+    gone = todo["gone.txt"]
+    prepared = prepare(job(gone.source.path, gone.source.name, gone.sha256, gone.key, config, gone.source.refused))
+    assert (prepared.outcome, prepared.reason) == ("corrupt", "cannot read: No such file or directory")
+
+
 def test_a_missing_service_fails_under_ci_and_skips_elsewhere(monkeypatch: pytest.MonkeyPatch) -> None:
     from tests.conftest import require
 

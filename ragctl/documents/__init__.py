@@ -7,8 +7,19 @@ unsupported, too-large, timeout.
 
 from __future__ import annotations
 
-from ragctl.documents.discover import SUFFIXES, SourceFile, discover, sha256
+from ragctl.documents.discover import SUFFIXES, UNREADABLE, SourceFile, discover, sha256
 from ragctl.documents.read import PARSER_VERSION, read
 from ragctl.documents.types import Document, Page, Unreadable
 
-__all__ = ["PARSER_VERSION", "SUFFIXES", "Document", "Page", "SourceFile", "Unreadable", "discover", "read", "sha256"]
+__all__ = [
+    "PARSER_VERSION",
+    "SUFFIXES",
+    "UNREADABLE",
+    "Document",
+    "Page",
+    "SourceFile",
+    "Unreadable",
+    "discover",
+    "read",
+    "sha256",
+]

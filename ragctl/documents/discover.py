@@ -19,6 +19,9 @@ SUFFIXES = {
 }
 
 
+UNREADABLE = "cannot read: "  # how a refusal for an error of the file system begins (outcome corrupt)
+
+
 @dataclass(frozen=True)
 class SourceFile:
     path: Path

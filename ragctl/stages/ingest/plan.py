@@ -4,10 +4,10 @@ Each file's ingest key is computed here, once, and travels with it to the worker
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from ragctl.documents import SourceFile, sha256
+from ragctl.documents import UNREADABLE, SourceFile, sha256
 from ragctl.records.manifest import Entry, Manifest
 from ragctl.stages.ingest.work import Keys
 
@@ -43,8 +43,14 @@ def make_plan(files: list[SourceFile], manifest: Manifest, collection: Any | Non
     suspects, orphans = _suspects(manifest, collection)
     plan = Plan(orphans=orphans)
     for source in files:
-        # A refused file is never read, not even to hash it: its key follows the reason (the link's target).
-        digest = hashlib.sha256(source.refused.encode()).hexdigest() if source.refused else sha256(source.path)
+        if not source.refused:
+            try:
+                digest = sha256(source.path)
+            except OSError as exc:  # unreadable to this user, or gone since it was found: its outcome, not a crash
+                source = replace(source, refused=f"{UNREADABLE}{exc.strerror or exc}")
+        if source.refused:
+            # A refused file is never read: its key follows the reason (the link's target, the error).
+            digest = hashlib.sha256(source.refused.encode()).hexdigest()
         entry = manifest.entries.get(source.name)
         key = keys.ingest_key(digest)
         if entry is None:

@@ -17,7 +17,7 @@ from typing import Any
 
 from ragctl.config.model import ChunkingConfig, EmbeddingConfig, IngestionConfig, RagctlConfig
 from ragctl.digests import digest
-from ragctl.documents import PARSER_VERSION, Page, Unreadable, read
+from ragctl.documents import PARSER_VERSION, UNREADABLE, Page, Unreadable, read
 from ragctl.documents.clean import without_leaders
 from ragctl.documents.headings import Outline
 from ragctl.documents.pdf import passwords_matching
@@ -145,7 +145,7 @@ def prepare(job: Job) -> Prepared:
 
     name, chunking = job.name, job.chunking
     if job.refused:
-        return Prepared(name, "unsupported", job.refused)
+        return Prepared(name, "corrupt" if job.refused.startswith(UNREADABLE) else "unsupported", job.refused)
     try:
         doc = read(job.path, name, job.reading)
     except Unreadable as exc:
