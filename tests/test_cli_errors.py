@@ -36,6 +36,7 @@ STATE = ["--set", "tracking.uri=sqlite:///state/mlflow.db", "--set", "vector_sto
         (["feedback", "tr-1", "--rating", "meh"], 2, "give up or down"),
         (["monitor", "--since", "soon"], 2, "give a duration above zero, like 30m"),
         (["monitor", "--since", "0h"], 2, "give a duration above zero"),  # an empty window scores nothing
+        (["monitor", "--since", "1h"], 0, "no served answers in the last 1h in experiment"),
         (["query", "q?", "--model-uri", "models:/nosuch/1"], 2, "`ragctl models` lists the registered versions"),
         # an alias that never moved is said, not shown as an empty table, beside the aliases there are
         (["history", "--alias", " "], 2, "--alias is empty"),

@@ -89,7 +89,15 @@ def monitor(
     if json_:
         render.emit_json(result)
         return
-    render.key_values(f"Served answers in the last {result.since}: {result.traces}", result.metrics)
+    if result.traces:
+        render.key_values(f"Served answers in the last {result.since}: {result.traces}", result.metrics)
+    else:  # zero is recorded (a scheduled monitor's quiet hour is a data point) but said, not tabled
+        render.out.print(
+            f"no served answers in the last {result.since} in experiment {active.config.project.experiment}: "
+            "the answers of `ragctl serve` are traced there, at serving.trace_sampling",
+            highlight=False,
+            markup=False,
+        )
     if result.queued:
         render.out.print(f"{len(result.queued)} sent to review queue '{result.queue}'", highlight=False, markup=False)
     render.run_footer(active.run_link(result.run_id))
