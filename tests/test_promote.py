@@ -240,6 +240,19 @@ def test_rollback_history_and_models(registry: Path) -> None:
     assert nothing.exit_code == 1 and "no alias 'nobody'" in nothing.output
 
 
+def test_promoting_the_version_an_alias_holds_moves_nothing_and_records_nothing(registry: Path) -> None:
+    """It was recorded as a move from 1 to 1, so the next rollback "returned" to the same version."""
+    cli(registry, "promote", "--version", "1")
+    cli(registry, "promote", "--version", "3", "--allow-regression")
+    again = cli(registry, "promote", "--version", "3")
+    assert (again["action"], again["version"], again["previous"], again["run_id"]) == ("unchanged", "3", "3", "")
+    said = CliRunner().invoke(app, ["promote", "--version", "3", "--config", str(registry)])
+    assert said.exit_code == 0 and "already points at version 3: nothing moved" in " ".join(said.output.split())
+    assert len(cli(registry, "history")) == 2
+    back = cli(registry, "promote", "--rollback")
+    assert (back["previous"], back["version"]) == ("3", "1")
+
+
 def test_unknown_alias_or_version_is_refused(registry: Path) -> None:
     assert promote(registry, "--from", "nobody").exit_code == 1
     missing = promote(registry, "--version", "42")

@@ -201,4 +201,5 @@ def promote(
         render.emit_json(result)
         return
     render.promotion(result)
-    _footer(active, result.run_id)
+    if result.run_id:
+        _footer(active, result.run_id)

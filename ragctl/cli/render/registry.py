@@ -9,6 +9,13 @@ from ragctl.cli.render.console import esc, out, styled, table
 
 def promotion(result: Any) -> None:
     """The gates with their evidence, then the move."""
+    if result.action == "unchanged":
+        out.print(
+            f"[bold]{esc(result.model_name)}@{esc(result.alias)}[/bold] already points at version "
+            f"{result.version}: nothing moved",
+            highlight=False,
+        )
+        return
     if result.checks:
         rows = [
             [c.gate, styled("pass", "green") if c.passed else styled("overridden", "yellow"), c.detail]

@@ -25,7 +25,7 @@ class PromoteResult:
     previous: str | None
     who: str
     reason: str
-    action: str = "promote"
+    action: str = "promote"  # promote | rollback | unchanged (the alias already held the version; no run)
     checks: list[gates.Check] = field(default_factory=list)
     # The per-question comparison with the alias's previous holder behind the regression gate.
     comparisons: list[Comparison] = field(default_factory=list)
@@ -122,6 +122,10 @@ def _promote(
 ) -> PromoteResult:
     target = _target(session, name, version, from_alias)
     previous = models.holder(session, name, alias)
+    if previous is not None and str(previous.version) == str(target.version):
+        # Nothing moves, so nothing is recorded: a move from a version to itself would be the "earlier
+        # holder" a rollback returns to.
+        return _result(session, "", alias, target, previous, reason, "unchanged", [], [])
     with session.reporter.task(f"Checking the gates for {name} v{target.version} -> {alias}", total=None):
         checks = [gates.evaluation(target), gates.collection(session, target)]
         regression, comparisons = gates.regression(session, target, previous)
@@ -157,7 +161,10 @@ def _rollback(session: Session, name: str, alias: str, reason: str) -> PromoteRe
     current = models.holder(session, name, alias)
     if current is None:
         raise GateFailed(f"rollback refused: '{name}' has no alias '{alias}'")
-    last = next((m for m in moves.moves(session, alias) if m.to_version == str(current.version)), None)
+    held = str(current.version)
+    # The move that brought the alias to its holder from another version (stores may hold moves from a
+    # version to itself, recorded before such a promote became a no-op).
+    last = next((m for m in moves.moves(session, alias) if m.to_version == held and m.from_version != held), None)
     if last is None or last.from_version is None:
         raise GateFailed(
             f"rollback refused: no earlier holder of {name}@{alias} is recorded (it points at v{current.version})",
