@@ -433,9 +433,11 @@ def test_pdf_password_from_the_environment_never_reaches_mlflow(
     pdfs.encrypted(vault / "locked.pdf", password=password)
     pdfs.encrypted(corpus / "other.pdf", password="something-else")
     (project / "ragctl.yaml").write_text(
-        CONFIG.format(state="state")
-        + 'ingestion: {paths: [docs], pdf: {passwords: {"vault/*.pdf": "${RAGCTL_TEST_PDF_PASSWORD}", '
-        '"other.pdf": "${RAGCTL_TEST_PDF_PASSWORD}"}}}\n'
+        CONFIG.format(state="state").replace(
+            "ingestion: {paths: [docs]}",
+            'ingestion: {paths: [docs], pdf: {passwords: {"vault/*.pdf": "${RAGCTL_TEST_PDF_PASSWORD}", '
+            '"other.pdf": "${RAGCTL_TEST_PDF_PASSWORD}"}}}',
+        )
     )
     code, report = ingest()
     assert code == 0, report
