@@ -97,6 +97,15 @@ def test_broken_yaml_names_line(tmp_path: Path) -> None:
     assert str(path) in err.value.message and "invalid YAML" in err.value.message
 
 
+def test_a_config_that_is_not_utf8_or_not_a_file_is_named_plainly(tmp_path: Path) -> None:
+    latin1 = tmp_path / "latin1.yaml"
+    latin1.write_bytes(b"project:\n  name: caf\xe9\n")
+    with pytest.raises(ConfigError, match=r"latin1\.yaml:2: not UTF-8 text$"):
+        load_config(latin1)
+    with pytest.raises(ConfigError, match=r"cannot read config file .*: Is a directory$"):
+        load_config(tmp_path)
+
+
 def test_a_key_said_twice_is_refused_with_both_lines(tmp_path: Path) -> None:
     """PyYAML keeps the last of two equal keys: a second `retrieval:` section silently dropped the first's
     settings. Both places are named instead; the same key in different sections is fine."""

@@ -69,8 +69,11 @@ def _read(path: Path) -> str:
         raise ConfigError(
             f"config file not found: {path}", "pass --config PATH, or run `ragctl init` to write ragctl.yaml"
         ) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read config file {path}: {exc}") from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        line = exc.object[: exc.start].count(b"\n") + 1
+        raise ConfigError(f"{path}:{line}: not UTF-8 text", "save the config as UTF-8") from None
 
 
 def _compose(text: str, path: Path | None) -> yaml.Node | None:
