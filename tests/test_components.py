@@ -90,3 +90,19 @@ def test_chroma_location_can_be_overridden_at_load_time(monkeypatch: pytest.Monk
     monkeypatch.setenv("RAGCTL_CHROMA_PORT", "8123")
     over = with_overrides(stored)
     assert (over.mode, over.host, over.port, over.collection) == ("http", "chroma.internal", 8123, "docs")
+
+
+def test_a_chain_pointed_at_no_store_says_where_it_looked_and_creates_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Loading a chain from another folder used to create an empty Chroma store there, then report its
+    collection missing under the relative path."""
+    from ragctl.components.vector_stores import open_collection
+    from ragctl.config.model import VectorStoreConfig
+    from ragctl.errors import DataError
+
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(DataError) as err:
+        open_collection(VectorStoreConfig(path=".ragctl/chroma", collection="docs"))
+    assert err.value.message == f"collection 'docs' not found: there is no Chroma store at {tmp_path}/.ragctl/chroma"
+    assert not (tmp_path / ".ragctl").exists()
