@@ -34,6 +34,7 @@ STATE = ["--set", "tracking.uri=sqlite:///state/mlflow.db", "--set", "vector_sto
         (["serve"], 2, "has no alias 'champion'"),
         (["serve", "--port", "99999"], 2, "less than or equal to 65535"),  # was a ValidationError traceback
         (["feedback", "tr-1", "--rating", "meh"], 2, "give up or down"),
+        (["feedback", "tr-1", "--rating", " UP"], 2, "no trace 'tr-1'"),  # the rating read, whatever its case
         (["monitor", "--since", "soon"], 2, "give a duration above zero, like 30m"),
         (["monitor", "--since", "0h"], 2, "give a duration above zero"),  # an empty window scores nothing
         (["monitor", "--since", "1h"], 0, "no served answers in the last 1h in experiment"),

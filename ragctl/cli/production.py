@@ -59,8 +59,9 @@ def feedback(
     from ragctl.errors import UsageError
     from ragctl.records import reviews
 
+    said, rating = rating, rating.strip().lower()  # an application may pass "Up" or "DOWN"
     if rating not in ("up", "down"):
-        raise UsageError(f"--rating {rating!r}: give up or down")
+        raise UsageError(f"--rating {said!r}: give up or down")
     active = session(config, set_, json_)
     logged = reviews.rate(active, trace_id, rating == "up", comment, user)
     result = {"trace_id": trace_id, "rating": rating, "user": user, "assessment_id": logged.assessment_id}
