@@ -40,6 +40,17 @@ class RagChain(PythonModel):
 
         self._engine = RagEngine(context.model_config)
 
+    def refusal(self, question: str) -> str | None:
+        """Why the chain refuses this question before answering (too long for its LLM), else None: evaluate
+        lists such items as invalid instead of scoring an error as a wrong answer."""
+        from mlflow.exceptions import MlflowException
+
+        try:
+            self._engine.refuse_if_too_long(question)
+        except MlflowException as exc:
+            return str(exc.message)
+        return None
+
     # A DataFrame hint tells MLflow to keep the explicit signature (set by `ragctl assemble`) instead of
     # inferring one from type hints, which would change the serving payload format.
     def predict(

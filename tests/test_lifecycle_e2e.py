@@ -382,6 +382,21 @@ def test_query_and_status(project: Path) -> None:
     assert all(status["last_runs"][s] for s in ("ingest", "assemble", "evaluate", "register", "promote"))
 
 
+def test_a_question_too_long_for_the_llm_is_an_invalid_item_not_a_wrong_answer(
+    project: Path, lifecycle: Lifecycle
+) -> None:
+    """The chain refuses it before answering; evaluate lists it with the reason instead of scoring the
+    error as a miss."""
+    qa = project / "long.jsonl"
+    items = [{"question": "Who was Rollo?", "answer": "a Viking leader"}, {"question": "Who? " * 5000, "answer": "x"}]
+    qa.write_text("".join(json.dumps(i) + "\n" for i in items))
+    chain = ["--model-uri", lifecycle.model_uri, "--set", f"evaluation.dataset={qa}"]
+    report = ragctl("evaluate", *chain, "--set", "evaluation.thresholds={}")
+    assert report["questions"] == 1
+    (refused,) = report["invalid"]
+    assert refused["where"] == f"{qa}:2" and refused["reason"].startswith("the question is too long: about ")
+
+
 def test_dataset_generate_writes_a_seeded_qa_set_from_the_collection(project: Path, lifecycle: Lifecycle) -> None:
     from ragctl.evaluation import answers, datasets
 

@@ -63,6 +63,28 @@ def _collection(session: Session, chain: dict[str, Any]) -> tuple[set[str], str]
     return found.files(), found.digest()
 
 
+def _refuse_if_nothing_to_score(data: datasets.Dataset, invalid: list[dict[str, Any]]) -> None:
+    if not data.valid:
+        raise UsageError("no item of the QA set can be scored", f"e.g. {invalid[0]['where']}: {invalid[0]['reason']}")
+
+
+def _refused(model: Any, data: datasets.Dataset) -> list[dict[str, Any]]:
+    """Mark the items the chain refuses to answer (a question too long for its LLM) invalid, and list them.
+    A chain logged before it could say so answers them as before."""
+    try:
+        refusal = getattr(model.unwrap_python_model(), "refusal", None)
+    except Exception:  # not a python model: nothing to ask
+        return []
+    if refusal is None:
+        return []
+    refused = []
+    for item in data.valid:
+        if reason := refusal(item.question):
+            item.invalid = reason
+            refused.append({"id": item.id, "where": item.where, "question": item.question, "reason": reason})
+    return refused
+
+
 def _settings(config: RagctlConfig, ks: list[int]) -> dict[str, Any]:
     """What decides the per-question values besides model, dataset and collection."""
     evaluation = config.evaluation.model_dump(include={"semantic_similarity", "decline_phrases", "judge"})
@@ -106,9 +128,10 @@ def score(session: Session, model_uri: str, dataset: datasets.Dataset, role: str
     if role == "baseline" and (found := evaluations.reusable(session, tags, ids, dataset.whole_digest)):
         run_id, rows = found
         return Scored(run_id, model_uri, model_id, top_k, rows, aggregate.summarize(rows, top_k), invalid, True)
-    if not data.valid:
-        raise UsageError("no item of the QA set can be scored", f"e.g. {invalid[0]['where']}: {invalid[0]['reason']}")
+    _refuse_if_nothing_to_score(data, invalid)
     model = _load(session, model_uri)
+    invalid += _refused(model, data)
+    _refuse_if_nothing_to_score(data, invalid)  # again: the chain may refuse the rest
     with runs.stage_run(session, "evaluate", tags) as active:
         import pandas as pd
         from mlflow.data.pandas_dataset import from_pandas
