@@ -742,6 +742,12 @@ def test_expert_review_queue_answers_and_agreement(
     again = ragctl("review", "start", "--alias", "champion", "--questions", str(one), "--reviewer", "cy@example.com")
     assert again["queue"] == started["queue"] and again["reviewers"] == [ann, bob, "cy@example.com"]
     assert len(list(rq.list_review_queue_items(queue.queue_id))) == 5, "a second round joins the version's queue"
+    long = project / "long.jsonl"
+    long.write_text(json.dumps({"question": "Who? " * 5000, "answer": "x"}) + "\n" + one.read_text())
+    refused = invoke("review", "start", "--alias", "champion", "--questions", str(long), "-r", "cy@example.com")
+    said = " ".join(refused.output.split())
+    assert refused.exit_code == 2 and f"{long}:1: the question is too long" in said, refused.output
+    assert len(list(rq.list_review_queue_items(queue.queue_id))) == 5, "nothing is queued when one is refused"
     from ragctl.config.load import load_config
     from ragctl.session import Session
     from ragctl.stages.review.start import questions

@@ -122,6 +122,18 @@ def _row(item: Item, result: dict[str, Any], judged: Mapping[str, str]) -> Row:
     return row
 
 
+def refusals(model: Any, items: list[Item]) -> list[tuple[Item, str]]:
+    """The items a loaded chain refuses before answering (a question too long for its LLM), each with the
+    chain's reason. A chain logged before it could say so has no `refusal`: it answers them as it did."""
+    try:
+        refusal = getattr(model.unwrap_python_model(), "refusal", None)
+    except Exception:  # not a python model: nothing to ask
+        return []
+    if refusal is None:
+        return []
+    return [(item, reason) for item in items if (reason := refusal(item.question))]
+
+
 def run(
     config: RagctlConfig,
     model: Any,

@@ -69,19 +69,13 @@ def _refuse_if_nothing_to_score(data: datasets.Dataset, invalid: list[dict[str, 
 
 
 def _refused(model: Any, data: datasets.Dataset) -> list[dict[str, Any]]:
-    """Mark the items the chain refuses to answer (a question too long for its LLM) invalid, and list them.
-    A chain logged before it could say so answers them as before."""
-    try:
-        refusal = getattr(model.unwrap_python_model(), "refusal", None)
-    except Exception:  # not a python model: nothing to ask
-        return []
-    if refusal is None:
-        return []
+    """Mark the items the chain refuses to answer invalid, and list them."""
+    from ragctl.evaluation.harness import refusals
+
     refused = []
-    for item in data.valid:
-        if reason := refusal(item.question):
-            item.invalid = reason
-            refused.append({"id": item.id, "where": item.where, "question": item.question, "reason": reason})
+    for item, reason in refusals(model, data.valid):
+        item.invalid = reason
+        refused.append({"id": item.id, "where": item.where, "question": item.question, "reason": reason})
     return refused
 
 

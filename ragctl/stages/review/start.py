@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ragctl.errors import UsageError
+from ragctl.errors import DatasetError, UsageError
 from ragctl.evaluation.datasets import Item
 from ragctl.records import evaluations, models, reviews, runs
 from ragctl.records import tags as t
@@ -145,6 +145,12 @@ def _answer(session: Session, chain: Any, items: list[Item], tags: dict[str, str
     import mlflow
     import pandas as pd
 
+    from ragctl.evaluation.harness import refusals
+
+    refused = refusals(chain, items)
+    if refused:  # before any answer is queued: a review half made is worse than none
+        lines = "\n  ".join(f"{item.where or item.id}: {reason}" for item, reason in refused[:5])
+        raise DatasetError(f"the chain refuses {len(refused)} of the questions\n  {lines}", "drop or shorten them")
     queued = []
     with session.reporter.task(f"Version {tags[t.REVIEW_VERSION]} answering", total=len(items)) as advance:
         for item in items:
