@@ -84,8 +84,11 @@ def test_an_output_that_cannot_be_written_is_refused_before_the_llm_loads(projec
 
     from ragctl.cli.app import app
 
-    for output, said in (("/proc/ragctl-qa/qa.jsonl", "cannot create /proc/ragctl-qa"), (".", "is a directory")):
+    (project / "qa.jsonl").write_text('{"question": "Mine?", "answer": "hand-written"}\n')
+    cases = [("/proc/ragctl-qa/qa.jsonl", "cannot create /proc/ragctl-qa"), (".", "is a directory")]
+    for output, said in [*cases, ("qa.jsonl", "exists hint: pass --force to replace it")]:
         result = CliRunner().invoke(app, ["dataset", "generate", "-n", "2", "--output", output])
         assert result.exit_code == 2, result.output
         assert f"--output {output}" in result.output and said in " ".join(result.output.split())
     assert not (project / ".ragctl").exists(), "nothing read, loaded or logged"
+    assert "hand-written" in (project / "qa.jsonl").read_text()

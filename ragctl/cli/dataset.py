@@ -22,6 +22,7 @@ def generate(
     mlflow_dataset: Annotated[
         Optional[str], typer.Option(help="Also store the set as an MLflow GenAI evaluation dataset of this name")
     ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace --output if it exists")] = False,
     config: ConfigOpt = None,
     set_: SetOpt = None,
     json_: JsonOpt = False,
@@ -31,7 +32,7 @@ def generate(
     from ragctl.stages import dataset as stage
 
     active = session(config, set_, json_)
-    result = stage.run(active, n=n, seed=seed, output=output, mlflow_dataset=mlflow_dataset)
+    result = stage.run(active, n=n, seed=seed, output=output, mlflow_dataset=mlflow_dataset, force=force)
     if json_:
         render.emit_json(result)
         return

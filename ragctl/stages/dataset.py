@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ragctl.errors import DataError
+from ragctl.errors import DataError, UsageError
 from ragctl.evaluation import datasets, generate
 from ragctl.records import tags as t
 from ragctl.session import Session
@@ -67,6 +67,7 @@ def run(
     seed: int,
     output: Path,
     mlflow_dataset: str | None = None,
+    force: bool = False,
 ) -> GenerateResult:
     import mlflow
 
@@ -78,6 +79,8 @@ def run(
 
     config = session.config
     check_writable("--output", output)  # before the LLM's minutes of generating
+    if output.exists() and not force:  # it may be a hand-written or hand-curated set
+        raise UsageError(f"--output {output} exists", "pass --force to replace it, or give another --output")
     check_endpoints({"llm": config.llm.model_dump()})
     settings = config.evaluation.generation
     started = time.monotonic()
