@@ -94,7 +94,7 @@ def question_key(question: str) -> str:
 
 
 def item(chunk: Chunk, question: str, answer: str, model: str) -> dict[str, Any]:
-    """One record in the QA-set format (evaluation/datasets.py)."""
+    """One record in the QA-set format (evaluation/datasets/items.py)."""
     source: dict[str, Any] = {"file": chunk.file}
     if chunk.page is not None:
         source["page"] = chunk.page
