@@ -22,7 +22,11 @@ STATE = ["--set", "tracking.uri=sqlite:///state/mlflow.db", "--set", "vector_sto
         # a chain that is not there is the caller's mistake (2), not an unreachable service (4)
         (["evaluate", "--model-uri", "models:/m-0123456789"], 2, "cannot load models:/m-0123456789"),
         (["evaluate", "--model-uri", "no-such-folder"], 2, "cannot load no-such-folder"),
-        (["promote", "--version", "1"], 1, "has no version 1"),
+        # a version or alias that is not there is a usage error (2); 1 is a gate refusing what exists
+        (["promote", "--version", "1"], 2, "--version 1: model 'ragctl-demo-chain' has no version 1 (versions: none)"),
+        (["promote", "--version", "latest"], 2, "has no versions yet"),
+        (["promote", "--from", "staging"], 2, "--from staging: model 'ragctl-demo-chain' has no alias"),
+        (["promote", "--rollback"], 2, "has no alias 'champion' to roll back"),
         (["query", "anything?"], 2, "cannot load models:/ragctl-demo-chain@champion"),
         (["query", "  "], 2, "the question is empty"),
         (["review", "status"], 2, "no review started in this experiment"),

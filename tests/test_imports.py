@@ -71,3 +71,11 @@ def test_shell_completion_answers_without_the_heavy_stack() -> None:
         "try:\n    app(prog_name='ragctl')\nexcept SystemExit:\n    pass\n"
     )
     assert set(loaded_after(body)) - TYPER_OWN == set()
+
+
+def test_an_empty_question_is_refused_before_mlflow_loads() -> None:
+    body = (
+        "from ragctl.cli.app import app\n"
+        "try:\n    app(['query', '  '], prog_name='ragctl')\nexcept SystemExit as e:\n    assert e.code == 2, e.code\n"
+    )
+    assert "mlflow" not in loaded_after(body)

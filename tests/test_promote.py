@@ -237,7 +237,7 @@ def test_rollback_history_and_models(registry: Path) -> None:
     assert versions["1"]["aliases"] == ["champion"] and versions["2"]["eval_passed"] == "false"
     assert versions["1"]["collection_digest"] and set(versions) == {"1", "2", "3"}
     nothing = CliRunner().invoke(app, ["promote", "--rollback", "--alias", "nobody", "--config", str(registry)])
-    assert nothing.exit_code == 1 and "no alias 'nobody'" in nothing.output
+    assert nothing.exit_code == 2 and "no alias 'nobody'" in nothing.output
 
 
 def test_promoting_the_version_an_alias_holds_moves_nothing_and_records_nothing(registry: Path) -> None:
@@ -253,10 +253,11 @@ def test_promoting_the_version_an_alias_holds_moves_nothing_and_records_nothing(
     assert (back["previous"], back["version"]) == ("3", "1")
 
 
-def test_unknown_alias_or_version_is_refused(registry: Path) -> None:
-    assert promote(registry, "--from", "nobody").exit_code == 1
+def test_unknown_alias_or_version_is_a_usage_error(registry: Path) -> None:
+    """Exit 2, not 1: a CI step that reads 1 as "the gates said no" must not take a typo for a refusal."""
+    assert promote(registry, "--from", "nobody").exit_code == 2
     missing = promote(registry, "--version", "42")
-    assert missing.exit_code == 1 and "(versions: 1, 2, 3)" in " ".join(missing.output.split())
+    assert missing.exit_code == 2 and "(versions: 1, 2, 3)" in " ".join(missing.output.split())
     assert promote(registry).exit_code == 2  # neither --version nor --from
 
 

@@ -12,13 +12,14 @@ STAGES = ("ingest", "assemble", "evaluate", "register", "promote")
 
 
 def query(session: Session, question: str, model_uri: str | None = None) -> dict[str, Any]:
+    from ragctl.errors import UsageError
+
+    if not question.strip():  # before MLflow and the chain load: it would answer nothing with a guess
+        raise UsageError("the question is empty", 'e.g. ragctl query "When was the Duchy of Normandy founded?"')
     import mlflow
 
     from ragctl.env import patched
-    from ragctl.errors import UsageError
 
-    if not question.strip():  # before the chain loads: it would answer nothing with a guess
-        raise UsageError("the question is empty", 'e.g. ragctl query "When was the Duchy of Normandy founded?"')
     _ = session.experiment_id
     uri = model_uri or f"models:/{session.config.registry.model_name}@champion"
     try:

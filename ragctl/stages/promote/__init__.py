@@ -31,23 +31,30 @@ class PromoteResult:
     comparisons: list[Comparison] = field(default_factory=list)
 
 
+# Naming a version or alias that is not there is the caller's mistake (exit 2); a refusal (exit 1) is a gate
+# saying no to something that exists.
+_SEE_MODELS = "`ragctl models` lists the versions and their aliases"
+
+
 def _target(session: Session, name: str, version: str | None, from_alias: str | None) -> Any:
     if from_alias:
         found = models.holder(session, name, from_alias)
         if found is None:
-            raise GateFailed(f"promotion refused: model '{name}' has no alias '{from_alias}'")
+            raise UsageError(f"--from {from_alias}: model '{name}' has no alias '{from_alias}'", _SEE_MODELS)
         return found
     if version is None:
         raise UsageError("say which version to promote: --version N (or latest) or --from ALIAS")
     known = models.versions(session, name)
     if version == "latest":
         if not known:
-            raise GateFailed(f"promotion refused: model '{name}' has no versions", "run `ragctl register` first")
+            raise UsageError(f"model '{name}' has no versions yet", "run `ragctl register` first")
         version = str(max(int(v.version) for v in known))
     found = models.version(session, models.ModelRef(f"models:/{name}/{version}", name=name, version=str(version)))
     if found is None:
         listing = ", ".join(sorted((str(v.version) for v in known), key=int)) or "none"
-        raise GateFailed(f"promotion refused: model '{name}' has no version {version} (versions: {listing})")
+        raise UsageError(
+            f"--version {version}: model '{name}' has no version {version} (versions: {listing})", _SEE_MODELS
+        )
     return found
 
 
@@ -160,7 +167,7 @@ def rollback(session: Session, alias: str, reason: str = "", wait: float = 0.0) 
 def _rollback(session: Session, name: str, alias: str, reason: str) -> PromoteResult:
     current = models.holder(session, name, alias)
     if current is None:
-        raise GateFailed(f"rollback refused: '{name}' has no alias '{alias}'")
+        raise UsageError(f"--alias {alias}: model '{name}' has no alias '{alias}' to roll back", _SEE_MODELS)
     held = str(current.version)
     # The move that brought the alias to its holder from another version (stores may hold moves from a
     # version to itself, recorded before such a promote became a no-op).
