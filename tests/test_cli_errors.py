@@ -106,3 +106,27 @@ def test_a_server_lost_mid_command_is_a_service_error_naming_it_and_nothing_else
         mlflow_lost = lost_service(exc)
     assert mlflow_lost is not None and "http://10.0.0.5:5000 mid-command" in mlflow_lost.message
     assert lost_service(ValueError("a bug")) is None and lost_service(MlflowException("bad request")) is None
+
+
+@pytest.mark.parametrize(
+    ("command", "stage", "said"),
+    [
+        (["ingest"], "ragctl.stages.ingest.run", "re-running ingest resumes without duplicates"),
+        (["evaluate"], "ragctl.stages.evaluate.run", "gates nothing; re-run evaluate"),
+        (["query", "q?"], "ragctl.stages.inspect.query", None),
+    ],
+)
+def test_ctrl_c_exits_130_saying_what_a_rerun_does(
+    project: Path, monkeypatch: pytest.MonkeyPatch, command: list[str], stage: str, said: str | None
+) -> None:
+    """Each command says what its own interruption left; a query's says nothing about ingest."""
+
+    def interrupted(*_: object, **__: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(stage, interrupted)
+    result = CliRunner().invoke(app, [*command, *STATE])
+    assert result.exit_code == 130, result.output
+    last = result.output.strip().splitlines()[-1]
+    assert last.startswith("interrupted") and "Traceback" not in result.output
+    assert (said in last) if said else last == "interrupted"

@@ -33,8 +33,20 @@ class _Group(TyperGroup):
             render.error(lost)
             ctx.exit(lost.exit_code)
         except KeyboardInterrupt:
-            typer.echo("interrupted; re-running the command is safe (ingest resumes without duplicates)", err=True)
+            after = _AFTER_INTERRUPT.get(ctx.invoked_subcommand or "", "")
+            typer.echo(f"interrupted{'; ' + after if after else ''}", err=True)
             ctx.exit(130)
+
+
+# What a stopped command left, for the commands that leave something: said so the user knows a re-run is safe.
+_AFTER_INTERRUPT = {
+    "ingest": "its run is marked KILLED; re-running ingest resumes without duplicates",
+    "run": "the stage's run is marked KILLED; re-running resumes from the stages already done",
+    "assemble": "its run is marked KILLED and later stages ignore it; re-run assemble",
+    "evaluate": "its run is marked KILLED and gates nothing; re-run evaluate",
+    "register": "its run is marked KILLED; re-running register reuses a version it already made",
+    "promote": "a move stopped halfway is settled by the next promote, --rollback or history",
+}
 
 
 app = typer.Typer(
