@@ -4,6 +4,7 @@ cannot be written, so that an hour of scoring or generating never ends in an OSE
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 from ragctl.errors import UsageError
@@ -25,5 +26,12 @@ def check_writable(option: str, path: str | Path) -> None:
             f"{option} {target}: cannot create {exc.filename or target.parent}: {exc.strerror or exc}",
             "give a path in a folder you can write",
         ) from None
-    if not os.access(target.parent, os.W_OK):
-        raise UsageError(f"{option} {target}: {target.parent} is not writable", "give another path")
+    # A file made and removed, not os.access: that says yes to root in /proc and on some mounted shares.
+    try:
+        handle, probe = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".probe")
+    except OSError as exc:
+        raise UsageError(
+            f"{option} {target}: cannot write in {target.parent}: {exc.strerror or exc}", "give another path"
+        ) from None
+    os.close(handle)
+    os.unlink(probe)

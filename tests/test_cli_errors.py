@@ -45,6 +45,8 @@ STATE = ["--set", "tracking.uri=sqlite:///state/mlflow.db", "--set", "vector_sto
         (["query", "q?", "--model-uri", "models:/nosuch/1"], 2, "`ragctl models` lists the registered versions"),
         # an alias that never moved is said, not shown as an empty table, beside the aliases there are
         (["history", "--alias", " "], 2, "--alias is empty"),
+        # checked before the queue is read (was an OSError traceback after the reviews were turned into items)
+        (["dataset", "from-reviews", "q", "-o", "/proc/qa.jsonl"], 2, "--output /proc/qa.jsonl: cannot write in /proc"),
         (["models"], 0, "no version of ragctl-demo-chain is registered in sqlite:///state/mlflow.db yet"),
         (["lineage", ""], 2, "no registered version for ''"),
         (["history", "--alias", "nosuch"], 0, "@nosuch of ragctl-demo-chain has never moved (its aliases: none yet)"),

@@ -85,7 +85,11 @@ def test_an_output_that_cannot_be_written_is_refused_before_the_llm_loads(projec
     from ragctl.cli.app import app
 
     (project / "qa.jsonl").write_text('{"question": "Mine?", "answer": "hand-written"}\n')
-    cases = [("/proc/ragctl-qa/qa.jsonl", "cannot create /proc/ragctl-qa"), (".", "is a directory")]
+    cases = [
+        ("/proc/ragctl-qa/qa.jsonl", "cannot create /proc/ragctl-qa"),
+        ("/proc/qa.jsonl", "cannot write in /proc"),  # a folder there that even root cannot write in
+        (".", "is a directory"),
+    ]
     for output, said in [*cases, ("qa.jsonl", "exists hint: pass --force to replace it")]:
         result = CliRunner().invoke(app, ["dataset", "generate", "-n", "2", "--output", output])
         assert result.exit_code == 2, result.output

@@ -400,3 +400,18 @@ def test_a_limited_run_reuses_the_baselines_rows_from_its_whole_qa_set(project: 
     assert evaluations.reusable(session, other, ids, first.whole_digest) is None
     exact = evaluated(first.items, first.digest)
     assert evaluations.reusable(session, asked, ids, first.whole_digest)[0] == exact  # type: ignore[index]
+
+
+def test_a_review_sample_larger_than_the_qa_set_says_it_took_them_all(project: Path) -> None:
+    """The summary used to say "1000 sampled" for a queue of 29."""
+    from ragctl.config.load import load_config
+    from ragctl.session import Session
+    from ragctl.stages.review.start import questions
+
+    session = Session(load_config([], ["evaluation.dataset=sample_docs/qa.jsonl"]))
+    whole = len(datasets.load("sample_docs/qa.jsonl").items)
+    picked, origin = questions(session, None, None, 1000)
+    assert len(picked) == whole and origin == f"all {whole} of sample_docs/qa.jsonl (--sample 1000 asked for more)"
+    picked, origin = questions(session, None, None, 3)
+    assert len(picked) == 3 and origin == "3 sampled from sample_docs/qa.jsonl"
+    assert questions(session, None, None, 3)[0] == picked, "seeded: the same N, the same questions"

@@ -58,7 +58,9 @@ def questions(session: Session, file: Path | None, from_eval: str | None, sample
     if sample is not None and sample < 1:
         raise UsageError("--sample must be at least 1")
     picked = random.Random(0).sample(dataset.items, min(sample or 0, len(dataset.items)))
-    return picked, f"{sample} sampled from {session.config.evaluation.dataset}"
+    if len(picked) < (sample or 0):  # the queue holds what there is; the summary must not say more
+        return picked, f"all {len(picked)} of {session.config.evaluation.dataset} (--sample {sample} asked for more)"
+    return picked, f"{len(picked)} sampled from {session.config.evaluation.dataset}"
 
 
 def _one_source(file: Path | None, from_eval: str | None, sample: int | None) -> None:

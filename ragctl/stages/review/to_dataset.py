@@ -98,6 +98,9 @@ def _existing(path: Path) -> list[dict[str, Any]]:
 def run(session: Session, queue_name: str, output: Path, mlflow_dataset: str | None = None) -> FromReviews:
     import mlflow
 
+    from ragctl.outputs import check_writable
+
+    check_writable("--output", output)
     queue = reviews.find_queue(session, queue_name)
     found = reviews.items(session, queue)
     made, unresolved = [], []
