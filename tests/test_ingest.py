@@ -134,8 +134,13 @@ def test_changed_deleted_and_added_files_are_reported(corpus: Path) -> None:
         "normans.pdf": "deleted",
     }
     written = {f["file"]: f["chunks"] for f in second["files"]}
+    before = {f["file"]: f["chunks"] for f in first["files"]}
     summary = second["summary"]
-    assert summary["chunks"]["deleted"] == written["normans.pdf"] > 0
+    # a changed file's previous chunks left too: "+9 -0" for a file whose 9 chunks were rewritten misled
+    txt = "normans_crusades_and_arts.txt"
+    assert {f["file"]: f["replaced"] for f in second["files"]}[txt] == before[txt] > 0
+    assert summary["chunks"]["deleted"] == written["normans.pdf"] + before[txt]
+    assert first["chunks_total"] + summary["chunks"]["added"] - summary["chunks"]["deleted"] == second["chunks_total"]
     assert summary["chunks"]["added"] == written["normans_crusades_and_arts.txt"] + written["notes.md"]
     assert summary["chunks"]["total"] == second["chunks_total"] == summary["chunks"]["added"]
     assert len(set(chunk_ids(corpus.parent / "state"))) == second["chunks_total"]

@@ -165,6 +165,7 @@ def _ingest(session: Session, store: Store, plan: Plan, keys: Keys, renew: Any, 
     with session.reporter.task("Ingesting", total=len(todo)) as advance:
         for prepared in stream:
             item = by_name[prepared.file]
+            before = store.manifest.entries.get(prepared.file)
             entry = _entry(item, keys.reader, prepared)
             store.manifest.put(entry)  # pending: a crash from here on makes the next run redo this file
             if prepared.failed:
@@ -184,6 +185,7 @@ def _ingest(session: Session, store: Store, plan: Plan, keys: Keys, renew: Any, 
                     item.sha256,
                     prepared.pages,
                     len(prepared.chunks),
+                    replaced=before.chunks if before is not None and before.state == "ok" else 0,
                 )
             )
             pages += prepared.pages

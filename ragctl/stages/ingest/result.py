@@ -21,6 +21,7 @@ class FileReport:
     sha256: str = ""
     pages: int = 0
     chunks: int = 0
+    replaced: int = 0  # chunks of the file's previous version this run removed (a changed file)
 
 
 @dataclass
@@ -60,7 +61,9 @@ def summarize(files: list[FileReport], chunks_total: int, seconds: float) -> dic
         "files": {status: sum(1 for f in files if f.status == status) for status in STATUSES},
         "chunks": {
             "added": sum(f.chunks for f in ingested),
-            "deleted": sum(f.chunks for f in files if f.status == "deleted"),
+            # what left the collection: deleted files' chunks and the previous versions of changed files'
+            # (so the total before, plus added, minus deleted, is the total after)
+            "deleted": sum(f.chunks for f in files if f.status == "deleted") + sum(f.replaced for f in files),
             "total": chunks_total,
         },
         "pages": sum(f.pages for f in ingested),
