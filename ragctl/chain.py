@@ -24,13 +24,21 @@ def questions_of(model_input: Any) -> list[str]:
         model_input = [{"question": q} for q in column] if isinstance(column, list) else [model_input]
     elif isinstance(model_input, str):
         model_input = [model_input]
-    questions = [str(item["question"] if isinstance(item, dict) else item) for item in model_input]
-    blank = [i for i, question in enumerate(questions) if not question.strip()]
-    if blank:  # an answer to nothing would be the LLM's guess; the scoring server answers 400 for this
+    found = [item.get("question") if isinstance(item, dict) else item for item in model_input]
+    # A JSON null arrives as None or NaN and would be asked as the text "None" or "nan"; a number or a list is
+    # not a question either: the scoring server answers 400 for each, naming the first.
+    bad = next(((i, q) for i, q in enumerate(found) if not isinstance(q, str) or not q.strip()), None)
+    if bad is not None:
         from mlflow.exceptions import MlflowException
         from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE
 
-        raise MlflowException(f"question {blank[0]} is empty: give each question its text", INVALID_PARAMETER_VALUE)
+        index, value = bad
+        if isinstance(value, str) or value is None or value != value:  # NaN is the one value unequal to itself
+            said = f"question {index} is empty: give each question its text"
+        else:
+            said = f"question {index} is not text (got {type(value).__name__} {repr(value)[:40]})"
+        raise MlflowException(said, INVALID_PARAMETER_VALUE)
+    questions: list[str] = found
     return questions
 
 

@@ -79,6 +79,12 @@ def test_chain_accepts_the_usual_input_shapes() -> None:
     with pytest.raises(MlflowException, match="question 1 is empty") as refused:
         questions_of(["a", " ", "c"])
     assert refused.value.get_http_status_code() == 400, "the scoring server's answer to it"
+    # a JSON null used to be asked as the text "None" (the packaged LLM answered "Yes")
+    for nothing in ([{"question": None}], pd.DataFrame({"question": [None]}), [{"q": "x"}], [float("nan")]):
+        with pytest.raises(MlflowException, match="question 0 is empty"):
+            questions_of(nothing)
+    with pytest.raises(MlflowException, match=r"question 1 is not text \(got int 42\)"):
+        questions_of([{"question": "a"}, {"question": 42}])
 
 
 def test_chroma_location_can_be_overridden_at_load_time(monkeypatch: pytest.MonkeyPatch) -> None:
