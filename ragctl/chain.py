@@ -38,8 +38,7 @@ def questions_of(model_input: Any) -> list[str]:
         else:
             said = f"question {index} is not text (got {type(value).__name__} {repr(value)[:40]})"
         raise MlflowException(said, INVALID_PARAMETER_VALUE)
-    questions: list[str] = found
-    return questions
+    return [str(q) for q in found]  # every one a str here
 
 
 class RagChain(PythonModel):
