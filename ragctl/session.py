@@ -50,6 +50,33 @@ def _reachable(uri: str) -> None:
         ) from None
 
 
+_DEFAULT_PORTS = {"postgresql": 5432, "mysql": 3306, "mssql": 1433}
+
+
+def _database_reachable(uri: str) -> None:
+    """The same for a database URI: MLflow retries creating its engine ten times with backoff (101 s of
+    sleeping) before it says a refused connection. A TCP connect to the database's port says it in one."""
+    import socket
+
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        url = make_url(uri)
+    except ArgumentError:
+        return  # not a database URL: MLflow reports it
+    port = url.port or _DEFAULT_PORTS.get(url.get_backend_name())
+    if not url.host or port is None:  # a Unix socket, or a database ragctl knows no port of
+        return
+    try:
+        socket.create_connection((url.host, port), timeout=10).close()
+    except OSError as exc:
+        raise ServiceError(
+            f"MLflow tracking database {uri} is unreachable: {exc.strerror or exc}",
+            "check tracking.uri and that the database is up",
+        ) from None
+
+
 @dataclass
 class Session:
     config: RagctlConfig
@@ -71,6 +98,8 @@ class Session:
             mlflow.set_registry_uri(config.tracking.registry_uri)
         if uri.startswith(("http://", "https://")):
             _reachable(uri)
+        elif not is_local(uri) and not uri.startswith("databricks"):
+            _database_reachable(uri)
         try:
             experiment = mlflow.get_experiment_by_name(config.project.experiment)
             if experiment is None:
@@ -99,8 +128,9 @@ class Session:
                 ) from None
             if is_local(uri):
                 raise
+            what = "server" if uri.startswith(("http://", "https://")) else "store"
             raise ServiceError(
-                f"MLflow tracking server {uri} failed: {exc}", "check tracking.uri and the server"
+                f"MLflow tracking {what} {uri} failed: {exc}", "check tracking.uri and the server"
             ) from None
 
     @cached_property

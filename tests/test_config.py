@@ -155,3 +155,42 @@ def test_missing_config_file_is_a_usage_error(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["config", "--config", str(tmp_path / "nope.yaml")])
     assert result.exit_code == 2
     assert "config file not found" in result.output
+
+
+@pytest.mark.parametrize(
+    ("override", "said"),
+    [
+        # the key pasted where its variable's name belongs would be logged as a run parameter
+        ("llm.api_key_env=sk-proj-abc123", "llm.api_key_env: names the environment variable"),
+        ("embedding.api_key_env=my key", "embedding.api_key_env: names the environment variable"),
+        ("evaluation.judge={api_base: 'http://h/v1', model: m, api_key_env: 'sk-1'}", "names the environment"),
+        # an endpoint's address travels with the logged chain
+        ("llm.api_base=https://bob:hunter2@llm.example/v1", "llm.api_base: holds a password"),
+        ("retrieval.rerank={api_base: 'http://u:p@h/v1'}", "retrieval.rerank.api_base: holds a"),
+    ],
+)
+def test_a_secret_where_a_name_or_address_belongs_is_refused(override: str, said: str) -> None:
+    with pytest.raises(ConfigError) as refused:
+        load_config(None, [override])
+    assert said in refused.value.message
+    assert not any(secret in refused.value.message for secret in ("hunter2", "sk-proj-abc123", "sk-1")), "not echoed"
+
+
+def test_the_recorded_config_masks_a_uri_password_and_keeps_names() -> None:
+    config = load_config(
+        None,
+        [
+            "tracking.uri=postgresql://mlflow:s3cret@db.internal:5432/mlflow",
+            "llm.api_key_env=OPENAI_API_KEY",
+            "llm.api_base=https://bob@llm.example/v1",
+        ],
+    )
+    assert config.tracking.uri.endswith(":s3cret@db.internal:5432/mlflow"), "MLflow connects with the real one"
+    recorded = config.recorded()
+    assert recorded["tracking"]["uri"] == "postgresql://mlflow:***@db.internal:5432/mlflow"
+    assert (recorded["llm"]["api_key_env"], recorded["llm"]["api_base"]) == (
+        "OPENAI_API_KEY",
+        "https://bob@llm.example/v1",
+    )
+    shown = CliRunner().invoke(app, ["config", "--set", "tracking.uri=mysql://root:pw123@db/m"])
+    assert shown.exit_code == 0 and "mysql://root:***@db/m" in shown.output and "pw123" not in shown.output

@@ -348,3 +348,36 @@ def _review_in_mlflows_own_page(ragctl, tracking: str) -> None:  # type: ignore[
             if close.is_displayed():
                 close.click()
         browser.screenshot(page, "review-queue.png")
+
+
+@pytest.mark.e2e
+def test_a_tracking_uri_password_reaches_no_record_and_no_output(
+    project: Path, tmp_path: Path, postgres_url: str
+) -> None:
+    """tracking.uri straight to PostgreSQL with a password (trust auth here accepts any): the runs work, and
+    the password is in nothing MLflow stored (the whole database, dumped), no artifact, and no output."""
+    password = "s3cret-Pw-4711"
+    uri = postgres_url.replace("postgres@", f"postgres:{password}@")
+    docs = project / "docs"
+    docs.mkdir()
+    (docs / "harbour.txt").write_text("The harbour of Rouen held forty ships in the year 1100.\n")
+    sets = ["--set", f"tracking.uri={uri}", "--set", "project.experiment=secrets", "--set", "ingestion.paths=[docs]"]
+    sets += ["--set", f"tracking.artifact_location={tmp_path / 'artifacts'}"]
+    runner = CliRunner()
+    shown = []
+    for command in (["ingest"], ["status"], ["status", "--json"], ["config"], ["models"]):
+        result = runner.invoke(app, [*command, *sets])
+        assert result.exit_code == 0, result.output
+        shown.append(result.output)
+    # a driver's error quotes the URI it failed on
+    unreachable = uri.replace(postgres_url.rsplit(":", 1)[1].split("/")[0], str(servers.free_port()))
+    failed = runner.invoke(app, ["status", *sets, "--set", f"tracking.uri={unreachable}"])
+    assert failed.exit_code == 4 and "is unreachable: Connection refused" in failed.output, failed.output
+    shown.append(failed.output)
+    assert "postgres:***@127.0.0.1" in shown[1], "the account is shown, its password masked"
+    assert all(password not in out for out in shown), shown
+    dump = subprocess.run([_postgres_bin("pg_dump") or "pg_dump", postgres_url], capture_output=True, text=True)
+    assert dump.returncode == 0 and "\tsecrets\t" in dump.stdout and "ingest-" in dump.stdout, "recorded here"
+    assert password not in dump.stdout
+    for path in (tmp_path / "artifacts").rglob("*"):
+        assert not path.is_file() or password.encode() not in path.read_bytes(), path

@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from ragctl.cli.options import ConfigOpt, JsonOpt, ModelUriOpt, SetOpt, load, session
+from ragctl.secrets import redact
 
 
 def query(
@@ -71,7 +72,7 @@ def config(config: ConfigOpt = None, set_: SetOpt = None, json_: JsonOpt = False
     import yaml
 
     cfg = load(config, set_)
-    data = cfg.model_dump(mode="json")
+    data = cfg.recorded()
     if json_:
         from ragctl.cli import render
 
@@ -120,7 +121,8 @@ def models(config: ConfigOpt = None, set_: SetOpt = None, json_: JsonOpt = False
         render.versions(name, rows, ("hit_rate", "mrr", "token_f1", "latency_p95"))
     else:  # the store is named: an empty answer is most often the wrong store or model name
         render.out.print(
-            f"no version of {name} is registered in {active.config.tracking.uri} yet; `ragctl register` makes one",
+            f"no version of {name} is registered in {redact(active.config.tracking.uri)} yet; "
+            "`ragctl register` makes one",
             highlight=False,
             markup=False,
         )

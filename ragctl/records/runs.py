@@ -61,9 +61,9 @@ def stage_run(session: Session, stage: str, tags: dict[str, str] | None = None) 
     run_tags.update(tags or {})
     stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
     with mlflow.start_run(experiment_id=session.experiment_id, run_name=f"{stage}-{stamp}", tags=run_tags) as run:
-        params = {k: str(v)[:6000] for k, v in flatten(config.model_dump(mode="json")).items()}
-        mlflow.log_params(params)
-        mlflow.log_dict(config.model_dump(mode="json"), "config/ragctl.json")
+        recorded = config.recorded()
+        mlflow.log_params({k: str(v)[:6000] for k, v in flatten(recorded).items()})
+        mlflow.log_dict(recorded, "config/ragctl.json")
         try:
             yield run
         except (KeyboardInterrupt, SystemExit) as exc:

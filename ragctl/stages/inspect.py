@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ragctl.records import models, runs
+from ragctl.secrets import redact
 from ragctl.session import Session
 
 STAGES = ("ingest", "assemble", "evaluate", "register", "promote")
@@ -86,7 +87,7 @@ def status(session: Session) -> Status:
             else None
         )
     return Status(
-        config.tracking.uri,
+        redact(config.tracking.uri),  # printed and --json'd: never its password
         config.project.experiment,
         config.registry.model_name,
         aliases,

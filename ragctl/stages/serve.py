@@ -14,6 +14,7 @@ from pathlib import Path
 from ragctl import tracing
 from ragctl.errors import UsageError
 from ragctl.records import models
+from ragctl.secrets import redact
 from ragctl.session import Session, resolved_uri
 
 
@@ -61,7 +62,8 @@ def plan(session: Session, alias: str) -> Serving:
     if model_id:
         env["MLFLOW_ACTIVE_MODEL_ID"] = model_id
     url = f"http://{f'[{host}]' if ':' in host else host}:{port}/invocations"  # an IPv6 literal in brackets
-    return Serving(name, alias, version, url, env["MLFLOW_TRACKING_URI"], session.experiment_id, argv, env)
+    shown = redact(env["MLFLOW_TRACKING_URI"])  # the env keeps the password; what is printed does not
+    return Serving(name, alias, version, url, shown, session.experiment_id, argv, env)
 
 
 def _check_free(host: str, port: int) -> None:

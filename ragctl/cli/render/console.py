@@ -20,6 +20,7 @@ from rich.text import Text
 
 from ragctl.errors import RagctlError
 from ragctl.progress import Advance, Reporter
+from ragctl.secrets import redact
 
 out = Console()
 err = Console(stderr=True)
@@ -74,13 +75,14 @@ def emit_json(data: Any) -> None:
 def error(exc: RagctlError) -> None:
     # Soft wrap: the terminal wraps the lines, so a long path stays whole when it is copied, and the
     # `file:line` after it is not split by a line break rich would insert.
-    err.print(f"[bold red]Error:[/bold red] {esc(exc.message)}", highlight=False, soft_wrap=True)
+    # A driver's message may quote the URI it failed on, password and all.
+    err.print(f"[bold red]Error:[/bold red] {esc(redact(exc.message))}", highlight=False, soft_wrap=True)
     if exc.hint:
-        err.print(f"[dim]hint:[/dim] {esc(exc.hint)}", highlight=False, soft_wrap=True)
+        err.print(f"[dim]hint:[/dim] {esc(redact(exc.hint))}", highlight=False, soft_wrap=True)
 
 
 def run_footer(link: str) -> None:
-    out.print(f"[dim]MLflow run:[/dim] {esc(link)}", highlight=False, soft_wrap=True)
+    out.print(f"[dim]MLflow run:[/dim] {esc(redact(link))}", highlight=False, soft_wrap=True)
 
 
 def table(title: str, columns: list[str], rows: list[list[Any]], header: bool = True) -> None:

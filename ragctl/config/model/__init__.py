@@ -118,6 +118,15 @@ class RagctlConfig(Section):
     registry: RegistryConfig = Field(default_factory=RegistryConfig)
     serving: ServingConfig = Field(default_factory=ServingConfig)
 
+    def recorded(self) -> dict:
+        """The config as runs record it and `ragctl config` prints it: PDF passwords masked (SecretStr) and
+        the password of every URI in it (a PostgreSQL tracking.uri's) masked."""
+        import json
+
+        from ragctl.secrets import redact
+
+        return json.loads(redact(json.dumps(self.model_dump(mode="json"))))
+
     def chain_config(self) -> dict:
         """The part of the config the logged chain needs at load time (no secrets: only env var names)."""
         return self.model_dump(include={"embedding", "vector_store", "llm", "retrieval", "prompt"})

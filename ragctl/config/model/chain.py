@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from ragctl.config.model.base import Section
+from ragctl.config.model.base import Endpoint, EnvVarName, Section
 
 DEFAULT_PROMPT = """Answer the question with a short phrase copied from the context.
 
@@ -34,8 +34,8 @@ class EmbeddingConfig(Section):
     runtime: Literal["openvino", "onnxruntime"] = "openvino"
     # Only for type openai-compatible: the endpoint (`.../v1`), the NAME of the environment variable that
     # holds the key (the key never enters the config or MLflow), requests in flight, seconds per request.
-    api_base: str | None = None
-    api_key_env: str | None = None
+    api_base: Endpoint | None = None
+    api_key_env: EnvVarName | None = None
     concurrency: int = Field(default=4, ge=1)
     timeout: float = Field(default=60.0, gt=0)
 
@@ -68,8 +68,8 @@ class LLMConfig(Section):
     threads: int | None = Field(default=None, ge=1)
     # Endpoint settings (openai-compatible). The key itself never enters the config: only the name of
     # the environment variable that holds it, read when the chain is loaded.
-    api_base: str | None = None
-    api_key_env: str | None = None
+    api_base: Endpoint | None = None
+    api_key_env: EnvVarName | None = None
     timeout: float = Field(default=120.0, gt=0)
 
 
@@ -79,10 +79,10 @@ class RerankConfig(Section):
     # answers the question; the score is the log-odds of "Yes" over "No" (needs an LLM that returns
     # logprobs: llama.cpp, vLLM; one LLM call per candidate).
     type: Literal["endpoint", "llm"] = "endpoint"
-    api_base: str | None = None  # endpoint: e.g. http://localhost:8080/v1
+    api_base: Endpoint | None = None  # endpoint: e.g. http://localhost:8080/v1
     model: str = "reranker"
     # The NAME of the environment variable holding the endpoint's key; the key never enters the config.
-    api_key_env: str | None = None
+    api_key_env: EnvVarName | None = None
     # The best fused candidates sent to the reranker; it orders them, the chain keeps top_k.
     candidates: int = Field(default=20, ge=1, le=200)
     timeout: float = Field(default=60.0, gt=0)

@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import Field, field_validator
 
 from ragctl.config import metrics
-from ragctl.config.model.base import Section
+from ragctl.config.model.base import Endpoint, EnvVarName, Section
 
 JudgeMetric = Literal["groundedness", "relevance", "correctness"]
 JUDGE_METRICS: tuple[JudgeMetric, ...] = ("groundedness", "relevance", "correctness")
@@ -16,10 +16,10 @@ JUDGE_METRICS: tuple[JudgeMetric, ...] = ("groundedness", "relevance", "correctn
 class JudgeConfig(Section):
     """An LLM judge behind any OpenAI-compatible /chat/completions endpoint, used through MLflow's judges."""
 
-    api_base: str  # e.g. http://localhost:8080/v1
+    api_base: Endpoint  # e.g. http://localhost:8080/v1
     model: str
     # The NAME of the environment variable holding the key (never the key itself).
-    api_key_env: str | None = None
+    api_key_env: EnvVarName | None = None
     metrics: list[JudgeMetric] = Field(default_factory=lambda: list(JUDGE_METRICS), min_length=1)
     # Share of verdicts that may fail or be unparseable ("unmeasured") before the gate fails.
     max_unmeasured: float = Field(default=0.1, ge=0.0, le=1.0)

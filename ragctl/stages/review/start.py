@@ -12,6 +12,7 @@ from ragctl.errors import DatasetError, UsageError
 from ragctl.evaluation.datasets import Item
 from ragctl.records import evaluations, models, reviews, runs
 from ragctl.records import tags as t
+from ragctl.secrets import redact
 from ragctl.session import Session
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -169,7 +170,7 @@ def _answer(session: Session, chain: Any, items: list[Item], tags: dict[str, str
 
 def review_page(session: Session) -> str:
     """Where reviewers work: MLflow's Review page of the experiment."""
-    uri = session.config.tracking.uri
+    uri = redact(session.config.tracking.uri)
     page = f"#/experiments/{session.experiment_id}/review-queue"
     if uri.startswith(("http://", "https://")):
         return f"{uri.rstrip('/')}/{page}"
