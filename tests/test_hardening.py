@@ -340,3 +340,18 @@ def test_a_tracking_uri_no_mlflow_store_takes_is_a_config_error(project: Path, u
     assert result.exit_code == 2, result.output
     assert f"tracking.uri '{uri}' names a store MLflow does not know" in result.output
     assert "Traceback" not in result.output
+
+
+def test_a_tracking_database_that_does_not_answer_fails_at_once_without_its_password(project: Path) -> None:
+    """MLflow retries creating its engine for 101 s before it says so; the password was in the message."""
+    import socket
+    import time
+
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    began = time.monotonic()
+    result = CliRunner().invoke(app, ["models", "--set", f"tracking.uri=postgresql://ops:Pw-9@127.0.0.1:{port}/m"])
+    assert result.exit_code == 4, result.output
+    assert f"postgresql://ops:***@127.0.0.1:{port}/m is unreachable" in flat(result.output)
+    assert "Pw-9" not in result.output and time.monotonic() - began < 60
