@@ -22,7 +22,11 @@ class InitResult:
 
 def _name(directory: Path) -> str:
     """A collection and model name from the folder name (Chroma's rule: 3-512 of [a-zA-Z0-9._-])."""
-    name = re.sub(r"[^a-zA-Z0-9._-]+", "-", directory.resolve().name).strip("-._") or "ragctl"
+    import unicodedata
+
+    # Accents folded first (données -> donnees), then what Chroma refuses becomes "-".
+    folded = unicodedata.normalize("NFKD", directory.resolve().name).encode("ascii", "ignore").decode()
+    name = re.sub(r"[^a-zA-Z0-9._-]+", "-", folded).strip("-._") or "ragctl"
     return name if len(name) >= 3 else f"{name}-rag"
 
 

@@ -75,3 +75,11 @@ def test_init_where_no_folder_can_be_made_is_a_usage_error(project: Path) -> Non
         result = run("init", where)
         assert result.exit_code == 2, result.output
         assert f"cannot write the project at {where}: {reason}" in result.output and "Traceback" not in result.output
+
+
+def test_init_names_from_any_folder_name_and_says_how_to_get_there(project: Path) -> None:
+    result = run("init", "Données 2026!")
+    assert result.exit_code == 0, result.output
+    config = load_config(project / "Données 2026!" / "ragctl.yaml")
+    assert config.vector_store.collection == "Donnees-2026", "accents folded, the rest made safe for Chroma"
+    assert "cd 'Données 2026!' && ragctl ingest" in " ".join(result.output.split()), "a line to paste"

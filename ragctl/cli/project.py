@@ -28,7 +28,9 @@ def init(
         render.out.print(f"wrote {path}", highlight=False, markup=False)
     for path in result.kept:
         render.out.print(f"kept {path} (exists)", highlight=False, markup=False)
-    where = "" if directory == Path(".") else f"cd {directory} && "
+    import shlex
+
+    where = "" if directory == Path(".") else f"cd {shlex.quote(str(directory))} && "  # pasteable as it is
     render.out.print(
         f"Next: put your documents in {docs}/, then {where}ragctl ingest && ragctl assemble; "
         "write questions into qa.jsonl (or `ragctl dataset generate`) and run ragctl evaluate.",
