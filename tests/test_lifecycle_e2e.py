@@ -744,6 +744,11 @@ def test_expert_review_queue_answers_and_agreement(
     again = ragctl("review", "start", "--alias", "champion", "--questions", str(one), "--reviewer", "cy@example.com")
     assert again["queue"] == started["queue"] and again["reviewers"] == [ann, bob, "cy@example.com"]
     assert len(list(rq.list_review_queue_items(queue.queue_id))) == 5, "a second round joins the version's queue"
+    # The same round again asks nothing twice: no answer, no run, no duplicate item; a new reviewer joins.
+    same = ragctl("review", "start", "--alias", "champion", "--questions", str(one), "-r", "dee@example.com")
+    assert (same["run_id"], same["items"], same["already"]) == ("", [], 1)
+    assert same["reviewers"] == [ann, bob, "cy@example.com", "dee@example.com"]
+    assert len(list(rq.list_review_queue_items(queue.queue_id))) == 5
     long = project / "long.jsonl"
     long.write_text(json.dumps({"question": "Who? " * 5000, "answer": "x"}) + "\n" + one.read_text())
     refused = invoke("review", "start", "--alias", "champion", "--questions", str(long), "-r", "cy@example.com")

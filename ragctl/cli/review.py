@@ -38,7 +38,8 @@ def start(
         render.emit_json(result)
         return
     shown.started(result)
-    render.run_footer(active.run_link(result.run_id))
+    if result.run_id:  # none when every question was queued before
+        render.run_footer(active.run_link(result.run_id))
 
 
 @app.command()

@@ -61,7 +61,7 @@ OVERRIDES = "ragctl.overrides"  # comma-separated --allow-* flags
 EVIDENCE = "ragctl.evidence"  # comma-separated run ids the gates read
 PROMOTED_TO_PREFIX = "ragctl.promoted_to."  # on the version: ragctl.promoted_to.<alias> = who, when, run
 
-# review: a registered version's answers in a review queue (records/reviews.py); on the review run and on
+# review: a registered version's answers in a review queue (records/reviews/); on the review run and on
 # each trace it made.
 REVIEW_QUEUE = "ragctl.review_queue"  # the queue's name
 REVIEW_VERSION = "ragctl.review_version"  # the registered version that answered

@@ -8,12 +8,20 @@ from ragctl.cli.render.console import out, table
 
 
 def started(result: Any) -> None:
+    if not result.items:
+        out.print(
+            f"Nothing new to queue: all {result.already} questions are in '{result.queue}' already.",
+            highlight=False,
+            markup=False,
+        )
     rows = [[q.id, q.question, q.answer] for q in result.items]
-    table(
-        f"Review queue '{result.queue}': {len(rows)} answers of version {result.version}",
-        ["id", "question", "answer"],
-        rows,
-    )
+    if rows:
+        more = f" ({result.already} asked were queued before: not again)" if result.already else ""
+        table(
+            f"Review queue '{result.queue}': {len(rows)} answers of version {result.version}{more}",
+            ["id", "question", "answer"],
+            rows,
+        )
     out.print(
         f"Reviewers: {', '.join(result.reviewers)}  ·  questions: {result.questions_from}",
         highlight=False,

@@ -38,6 +38,7 @@ class ReviewStarted:
     questions_from: str
     review_page: str
     items: list[Queued] = field(default_factory=list)
+    already: int = 0  # questions asked that the queue held already: not answered or queued again
 
 
 def questions(session: Session, file: Path | None, from_eval: str | None, sample: int | None) -> tuple[list[Item], str]:
@@ -94,8 +95,30 @@ def run(
         raise UsageError(f"no version {ref!r} of model {name!r}", "see `ragctl models`")
     number, uri = str(found.version), f"models:/{name}/{found.version}"
     items, origin = questions(session, file, from_eval, sample)
-    check_endpoints({k: v for k, v in models.chain_config(uri).items() if k in ("llm", "embedding")})
     queue_name = reviews.queue_name(name, number)
+    # A question the version's queue holds is not asked again: reviewers would review it twice, and the
+    # QA set made from their reviews would hold two verdicts for one item.
+    queued_before = reviews.queued_ids(session, queue_name)
+    fresh = [i for i in items if i.id not in queued_before]
+    already = len(items) - len(fresh)
+    if not fresh:  # the same command run again: only its reviewers join; nothing answered, no run
+        queue = reviews.open_queue(session, queue_name, reviewers)
+        page = review_page(session)
+        return ReviewStarted(
+            "",
+            session.experiment_id,
+            queue_name,
+            queue.queue_id,
+            name,
+            number,
+            list(queue.users),
+            origin,
+            page,
+            [],
+            already,
+        )
+    items = fresh
+    check_endpoints({k: v for k, v in models.chain_config(uri).items() if k in ("llm", "embedding")})
     tags = {t.MODEL_NAME: name, t.REVIEW_QUEUE: queue_name, t.REVIEW_VERSION: number, t.MODEL_URI: uri}
     with runs.stage_run(session, "review", tags) as active:
         with session.reporter.task(f"Loading {uri}", total=None):
@@ -140,6 +163,7 @@ def run(
             origin,
             review_page(session),
             queued,
+            already,
         )
 
 
