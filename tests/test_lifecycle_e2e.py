@@ -728,10 +728,10 @@ def test_expert_review_queue_answers_and_agreement(
     refused = invoke("promote", "--alias", "expert", "--version", "1", *strict, "--json")
     said = " ".join(refused.output.split())
     assert refused.exit_code == 1 and f"queue '{MODEL} v1': 4 of 4 reviewed" in said and "25% approved" in said
-    forced = ragctl("promote", "--alias", "expert", "--version", "1", *strict, "--allow-unreviewed")
+    forced = ragctl("promote", "--alias", "expert", "--version", "1", *strict, "--allow-unreviewed", "-r", "e2e")
     assert [c["overridden"] for c in forced["checks"] if c["gate"] == "review"] == [True]
     lenient = ["--set", "registry.gates.review={min_reviewed: 4, min_approved: 0.25}", "--allow-collection-change"]
-    passed = ragctl("promote", "--alias", "expert-ok", "--version", "1", *lenient)
+    passed = ragctl("promote", "--alias", "expert-ok", "--version", "1", *lenient, "-r", "e2e")
     (gate,) = [c for c in passed["checks"] if c["gate"] == "review"]
     assert gate["passed"] and not gate["overridden"] and gate["evidence"] == [started["run_id"]]
     traced = ragctl("lineage", "1")

@@ -218,7 +218,12 @@ def test_a_version_evaluated_on_another_collection_state_is_refused(registry: Pa
     mlflow.MlflowClient().set_model_version_tag(NAME, "1", "ragctl.collection_digest", "0123456789abcdef")
     refused = promote(registry, "--version", "1")
     assert refused.exit_code == 1 and "collection: 'ragctl' evaluated at 0123456789abcdef" in refused.output
-    assert cli(registry, "promote", "--version", "1", "--allow-collection-change")["version"] == "1"
+    unsaid = promote(registry, "--version", "1", "--allow-collection-change")
+    said = " ".join(unsaid.output.split())
+    assert unsaid.exit_code == 2 and "--allow-collection-change sets aside the failed collection gate" in said
+    assert cli(registry, "history", "--alias", "champion") == [], "nothing moved"
+    moved = cli(registry, "promote", "--version", "1", "--allow-collection-change", "--reason", "re-ingested")
+    assert moved["version"] == "1" and moved["reason"] == "re-ingested"
 
 
 def test_rollback_history_and_models(registry: Path) -> None:
@@ -243,7 +248,7 @@ def test_rollback_history_and_models(registry: Path) -> None:
 def test_promoting_the_version_an_alias_holds_moves_nothing_and_records_nothing(registry: Path) -> None:
     """It was recorded as a move from 1 to 1, so the next rollback "returned" to the same version."""
     cli(registry, "promote", "--version", "1")
-    cli(registry, "promote", "--version", "3", "--allow-regression")
+    cli(registry, "promote", "--version", "3", "--allow-regression", "--reason", "again")
     again = cli(registry, "promote", "--version", "3")
     assert (again["action"], again["version"], again["previous"], again["run_id"]) == ("unchanged", "3", "3", "")
     said = CliRunner().invoke(app, ["promote", "--version", "3", "--config", str(registry)])

@@ -148,6 +148,13 @@ def _promote(
     failed = [c for c in checks if not c.passed and not c.overridden]
     if failed:
         raise _refusal(failed)
+    by_flag = [c for c in checks if c.overridden and (force or c.gate in allow)]
+    if by_flag and not reason.strip():  # a gate set aside leaves a record someone will read: it says why
+        flags = " ".join(sorted({c.override for c in by_flag}))
+        raise UsageError(
+            f"{flags} sets aside the failed {', '.join(c.gate for c in by_flag)} gate: say why with --reason",
+            "the reason is recorded with the move, for whoever reads `ragctl history`",
+        )
     params = {"forced": force, "source_alias": from_alias or "-"}
     documents = {"comparisons": [asdict(c) for c in comparisons]}
     run_id = moves.record_move(session, alias, target, previous, "promote", reason, checks, params, documents)
