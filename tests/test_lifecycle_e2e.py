@@ -273,7 +273,7 @@ def test_register_and_promote_under_gates(project: Path, lifecycle: Lifecycle) -
 
     assert mlflow.get_logged_model(registered["model_uri"].removeprefix("models:/")).name == MODEL
     refused = invoke("promote", "--version", "99")
-    assert refused.exit_code == 1 and "no version 99" in refused.output
+    assert refused.exit_code == 2 and "no version 99" in refused.output
     promoted = lifecycle.promote
     assert (promoted["previous"], promoted["version"]) == (None, "1")
     assert str(client(project).get_model_version_by_alias(MODEL, "champion").version) == "1"
