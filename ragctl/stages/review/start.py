@@ -102,21 +102,7 @@ def run(
     fresh = [i for i in items if i.id not in queued_before]
     already = len(items) - len(fresh)
     if not fresh:  # the same command run again: only its reviewers join; nothing answered, no run
-        queue = reviews.open_queue(session, queue_name, reviewers)
-        page = review_page(session)
-        return ReviewStarted(
-            "",
-            session.experiment_id,
-            queue_name,
-            queue.queue_id,
-            name,
-            number,
-            list(queue.users),
-            origin,
-            page,
-            [],
-            already,
-        )
+        return _started(session, "", reviews.open_queue(session, queue_name, reviewers), number, origin, [], already)
     items = fresh
     check_endpoints({k: v for k, v in models.chain_config(uri).items() if k in ("llm", "embedding")})
     tags = {t.MODEL_NAME: name, t.REVIEW_QUEUE: queue_name, t.REVIEW_VERSION: number, t.MODEL_URI: uri}
@@ -152,19 +138,18 @@ def run(
             reviews.ITEMS_ARTIFACT,
         )
         mlflow.log_params({"reviewers": ",".join(reviewers), "questions_from": origin[:500], "items": len(queued)})
-        return ReviewStarted(
-            active.info.run_id,
-            active.info.experiment_id,
-            queue_name,
-            queue.queue_id,
-            name,
-            number,
-            list(queue.users),
-            origin,
-            review_page(session),
-            queued,
-            already,
-        )
+        return _started(session, active.info.run_id, queue, number, origin, queued, already)
+
+
+def _started(
+    session: Session, run_id: str, queue: Any, number: str, origin: str, queued: list[Queued], already: int
+) -> ReviewStarted:
+    name = session.config.registry.model_name
+    page = review_page(session)
+    users = list(queue.users)
+    return ReviewStarted(
+        run_id, session.experiment_id, queue.name, queue.queue_id, name, number, users, origin, page, queued, already
+    )
 
 
 def _answer(session: Session, chain: Any, items: list[Item], tags: dict[str, str]) -> list[Queued]:
