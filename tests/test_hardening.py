@@ -355,3 +355,13 @@ def test_a_tracking_database_that_does_not_answer_fails_at_once_without_its_pass
     assert result.exit_code == 4, result.output
     assert f"postgresql://ops:***@127.0.0.1:{port}/m is unreachable" in flat(result.output)
     assert "Pw-9" not in result.output and time.monotonic() - began < 60
+
+
+def test_a_folder_with_no_documents_says_where_it_looked_and_what_to_change(project: Path) -> None:
+    (project / "docs").mkdir()
+    (project / "docs" / "notes.odt").write_text("a format ragctl does not read")
+    result = CliRunner().invoke(app, ["ingest", "--set", "ingestion.paths=[docs]"])
+    assert result.exit_code == 3, result.output
+    said = flat(result.output)
+    assert "no pdf/txt/md/html/docx files found under docs" in said and "point ingestion.paths at them" in said
+    assert not (project / ".ragctl" / "mlflow.db").exists(), "refused before any run"

@@ -72,7 +72,11 @@ def discover(config: IngestionConfig) -> list[SourceFile]:
                         )
                     found.setdefault(path.resolve(), SourceFile(path, name, refused))
     if not found:
-        raise DataError(f"no {'/'.join(config.formats)} files found under {', '.join(config.paths)}")
+        raise DataError(
+            f"no {'/'.join(config.formats)} files found under {', '.join(config.paths)}",
+            "put the documents there, or point ingestion.paths at them (ingestion.formats and ingestion.exclude "
+            "decide which files count)",
+        )
     return sorted(found.values(), key=lambda f: f.name)
 
 
