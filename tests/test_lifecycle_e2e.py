@@ -792,6 +792,17 @@ def test_serve_then_feedback_then_monitor_queues_the_thumbs_down(
     from mlflow.genai import review_queues as rq
 
     ragctl_bin = str(Path(sys.executable).parent / "ragctl")
+    # Served where its store is not: said before the server starts (it was the server's start-up traceback).
+    nowhere = subprocess.run(
+        [ragctl_bin, "serve", "--alias", "champion", "-c", "ragctl.yaml"],
+        cwd=str(project),
+        env={**os.environ, "RAGCTL_CHROMA_PATH": str(project / "nowhere")},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert nowhere.returncode == 3 and "where there is no Chroma store" in nowhere.stderr, nowhere.stderr
+    assert "Traceback" not in nowhere.stderr and not (project / "nowhere").exists()
     server = servers.Server(
         [ragctl_bin, "serve", "--alias", "champion", "-c", "ragctl.yaml"], "/ping", cwd=str(project)
     )
