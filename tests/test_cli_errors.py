@@ -70,6 +70,7 @@ def test_status_on_an_empty_project(project: Path) -> None:
     assert result.exit_code == 0, result.output
     status = json.loads(result.stdout)
     assert status["chunks"] is None and status["aliases"] == {} and status["collection_state"] == "missing"
+    assert not (project / "state" / "chroma").exists(), "a read-only command made an empty Chroma store"
     assert set(status["last_runs"].values()) == {None}
 
 

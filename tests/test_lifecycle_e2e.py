@@ -370,6 +370,11 @@ def test_mlflow_models_serve_answers(project: Path) -> None:
 
 
 def test_query_and_status(project: Path) -> None:
+    # Evaluated where its store is not: said (it was every item "not in the collection", and an empty store)
+    elsewhere = {"RAGCTL_CHROMA_PATH": str(project / "nowhere")}
+    nowhere = CliRunner().invoke(app, ["evaluate", "--config", str(project / "ragctl.yaml")], env=elsewhere)
+    assert nowhere.exit_code == 3 and "there is no Chroma store at" in nowhere.output, nowhere.output
+    assert not (project / "nowhere").exists()
     answer = ragctl("query", "In what country is Normandy located?")
     assert "France" in answer["answer"] and answer["model_uri"].endswith("@champion")
     too_long = invoke("query", "Who were the Normans? " * 1000)
@@ -801,7 +806,7 @@ def test_serve_then_feedback_then_monitor_queues_the_thumbs_down(
         text=True,
         timeout=120,
     )
-    assert nowhere.returncode == 3 and "where there is no Chroma store" in nowhere.stderr, nowhere.stderr
+    assert nowhere.returncode == 3 and "there is no Chroma store at" in nowhere.stderr, nowhere.stderr
     assert "Traceback" not in nowhere.stderr and not (project / "nowhere").exists()
     server = servers.Server(
         [ragctl_bin, "serve", "--alias", "champion", "-c", "ragctl.yaml"], "/ping", cwd=str(project)

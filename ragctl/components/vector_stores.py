@@ -71,18 +71,24 @@ def describe(config: VectorStoreConfig) -> str:
     return f"chroma {config.mode} {where} / {config.collection}"
 
 
-def open_collection(
-    config: VectorStoreConfig, create: bool = False, metadata: dict | None = None, client: Any = None
-) -> Any:
-    """The configured collection; with create=False a missing one is a clear error, not an empty index."""
-    if not create and client is None and config.mode == "persistent" and not embedded_folder(config).exists():
-        # Said before Chroma's client would create an empty store there (a chain loaded from the wrong
-        # folder, a mistyped RAGCTL_CHROMA_PATH), with the path made absolute: a relative one is read from
-        # the working directory, which is what was most likely wrong.
+def check_embedded(config: VectorStoreConfig) -> None:
+    """A DataError when the configured store is embedded and its folder is not there. Called before any
+    client is made by whatever only reads: Chroma's client would create an empty store there (a chain
+    loaded from the wrong folder, a mistyped RAGCTL_CHROMA_PATH). The path is said absolute: a relative one
+    is read from the working directory, which is what was most likely wrong."""
+    if config.mode == "persistent" and not embedded_folder(config).exists():
         raise DataError(
             f"collection '{config.collection}' not found: there is no Chroma store at {embedded_folder(config)}",
             "run `ragctl ingest` first, or point vector_store (or RAGCTL_CHROMA_PATH) at the index",
         )
+
+
+def open_collection(
+    config: VectorStoreConfig, create: bool = False, metadata: dict | None = None, client: Any = None
+) -> Any:
+    """The configured collection; with create=False a missing one is a clear error, not an empty index."""
+    if not create and client is None:
+        check_embedded(config)
     client = client or chroma_client(config)
     if create:
         return client.get_or_create_collection(config.collection, metadata={"hnsw:space": "cosine", **(metadata or {})})

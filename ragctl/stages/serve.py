@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ragctl import tracing
-from ragctl.errors import DataError, UsageError
+from ragctl.errors import UsageError
 from ragctl.records import models
 from ragctl.secrets import redact
 from ragctl.session import Session, resolved_uri
@@ -46,7 +46,7 @@ def plan(session: Session, alias: str) -> Serving:
     mlflow_bin = shutil.which("mlflow", path=here) or shutil.which("mlflow") or "mlflow"
     host, port = config.serving.host, config.serving.port
     _check_free(host, port)
-    _check_store(uri, version)
+    _check_store(uri)
     argv = [mlflow_bin, "models", "serve", "-m", uri, "--env-manager", "local", "--host", host, "--port", str(port)]
     env = {
         "MLFLOW_TRACKING_URI": resolved_uri(config.tracking.uri),
@@ -67,12 +67,12 @@ def plan(session: Session, alias: str) -> Serving:
     return Serving(name, alias, version, url, shown, session.experiment_id, argv, env)
 
 
-def _check_store(uri: str, version: str) -> None:
+def _check_store(uri: str) -> None:
     """A DataError now for an embedded store that is not where the version will look (served from another
     folder, a mistyped RAGCTL_CHROMA_PATH), instead of the server's start-up traceback."""
     from mlflow.exceptions import MlflowException
 
-    from ragctl.components.vector_stores import embedded_folder, with_overrides
+    from ragctl.components.vector_stores import check_embedded, with_overrides
 
     try:
         stored = models.chain_config(uri).get("vector_store")
@@ -80,13 +80,7 @@ def _check_store(uri: str, version: str) -> None:
         return
     if not stored:
         return
-    store = with_overrides(stored)
-    if store.mode == "persistent" and not embedded_folder(store).exists():
-        raise DataError(
-            f"version {version} reads collection '{store.collection}' from {embedded_folder(store)}, "
-            "where there is no Chroma store",
-            "serve from the folder it was ingested in, or point RAGCTL_CHROMA_PATH at the store",
-        )
+    check_embedded(with_overrides(stored))
 
 
 def _check_free(host: str, port: int) -> None:
