@@ -162,6 +162,15 @@ class Session:
         same = store.model_dump(exclude={"collection"}) == self.store.model_dump(exclude={"collection"})
         return self.chroma if same else chroma_client(store)
 
+    def chroma_reading(self, store: VectorStoreConfig | None = None) -> Any:
+        """A client to read `store` (this session's by default) with: a DataError when an embedded one is
+        not there, where Chroma's client would make an empty store. Only ingest makes stores."""
+        from ragctl.components.vector_stores import check_embedded
+
+        store = store or self.store
+        check_embedded(store)
+        return self.chroma_for(store)
+
     def run_link(self, run_id: str) -> str:
         """A URL to the run for a tracking server; for a local store, the command that opens its UI."""
         uri = self.config.tracking.uri

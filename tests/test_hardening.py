@@ -365,3 +365,11 @@ def test_a_folder_with_no_documents_says_where_it_looked_and_what_to_change(proj
     said = flat(result.output)
     assert "no pdf/txt/md/html/docx files found under docs" in said and "point ingestion.paths at them" in said
     assert not (project / ".ragctl" / "mlflow.db").exists(), "refused before any run"
+
+
+@pytest.mark.parametrize("command", [["assemble"], ["dataset", "generate", "-n", "1", "-o", "qa.jsonl"], ["status"]])
+def test_commands_that_read_the_store_never_make_an_empty_one(project: Path, command: list[str]) -> None:
+    """Chroma's client makes a store wherever it is pointed; only ingest should."""
+    result = CliRunner().invoke(app, [*command, "--set", "vector_store.path=elsewhere/chroma"])
+    assert result.exit_code in (0, 3), result.output
+    assert "Traceback" not in result.output and not (project / "elsewhere").exists()

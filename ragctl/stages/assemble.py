@@ -137,7 +137,7 @@ def run(session: Session) -> AssembleResult:
 
     config, store = session.config, session.store
     check_endpoints(config.chain_config())  # in seconds, before any run: the endpoints the chain will call
-    open_collection(store, client=session.chroma)  # fail early and clearly when there is no index yet
+    open_collection(store, client=session.chroma_reading())  # fail early and clearly when there is no index yet
     ingest = runs.latest(session, "ingest", {t.COLLECTION: store.collection})
     ingest_id = ingest.info.run_id if ingest else None
     tags = {

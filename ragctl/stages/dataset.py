@@ -51,8 +51,9 @@ def _candidates(session: Session) -> tuple[Any, list[tuple[str, dict[str, Any]]]
     from ragctl.components.vector_stores import open_collection
     from ragctl.records import manifest
 
-    collection = open_collection(session.store, client=session.chroma)
-    found = manifest.read(session.chroma, session.store)
+    client = session.chroma_reading()
+    collection = open_collection(session.store, client=client)
+    found = manifest.read(client, session.store)
     records = [
         (chunk_id, {"file": e.file}) for e in found.entries.values() if e.state == "ok" for chunk_id in e.chunk_ids
     ]

@@ -55,12 +55,12 @@ def _chain_config(model_uri: str) -> dict[str, Any]:
 
 def _collection(session: Session, chain: dict[str, Any]) -> tuple[set[str], str]:
     """The files in the chain's collection and the collection's content digest (its manifest)."""
-    from ragctl.components.vector_stores import check_embedded, with_overrides
+    from ragctl.components.vector_stores import with_overrides
     from ragctl.records import manifest
 
     store = with_overrides(chain["vector_store"])
-    check_embedded(store)  # else an empty store made here, and every item "not in the collection"
-    found = manifest.read(session.chroma_for(store), store)
+    # Not there: said (else an empty store made here, and every item "not in the collection").
+    found = manifest.read(session.chroma_reading(store), store)
     return found.files(), found.digest()
 
 

@@ -60,7 +60,7 @@ class Status:
 
 
 def status(session: Session) -> Status:
-    from ragctl.components.vector_stores import check_embedded, open_collection, refuse_while_ingesting
+    from ragctl.components.vector_stores import open_collection, refuse_while_ingesting
     from ragctl.errors import BusyError, DataError
     from ragctl.records.manifest import read
     from ragctl.retrieval.index import marker
@@ -70,10 +70,10 @@ def status(session: Session) -> Status:
     chunks: int | None = None
     try:
         refuse_while_ingesting(session.store)  # an embedded store mid-ingest is not opened, only reported
-        check_embedded(session.store)  # before the client, which would make an empty store there
-        collection = open_collection(session.store, client=session.chroma)
+        client = session.chroma_reading()
+        collection = open_collection(session.store, client=client)
         chunks = collection.count()
-        current = marker.marked(collection)[0] == read(session.chroma, session.store).digest()
+        current = marker.marked(collection)[0] == read(client, session.store).digest()
         state = "search index current" if current else "search index stale: the next ingest rebuilds it"
     except DataError:
         state = "missing"

@@ -57,7 +57,7 @@ def collection(session: Session, version: Any) -> Check:
     store = session.store.model_copy(update={"collection": version.tags.get(t.COLLECTION, session.store.collection)})
     name = store.collection
     evaluated_on = version.tags.get(t.COLLECTION_DIGEST)
-    current = manifest.read(session.chroma, store).digest()
+    current = manifest.read(session.chroma_reading(store), store).digest()
     if not evaluated_on:
         return Check("collection", False, f"no collection digest recorded on the version; '{name}' is at {current}")
     same = evaluated_on == current
