@@ -39,17 +39,21 @@ class Reviewed:
 
 def items(session: Session, queue: Any) -> list[Reviewed]:
     """Every item of the queue with what each reviewer answered (the latest valid answer per question)."""
+    known = items_of_runs(session, queue.name)
+    return [_reviewed(session, item, known.get(item.item_id, {})) for item in queued(queue)]
+
+
+def queued(queue: Any) -> list[Any]:
+    """The queue's items, every page of them."""
     from mlflow.genai import review_queues as rq
 
-    known = items_of_runs(session, queue.name)
     found, token = [], None
     while True:
         page = rq.list_review_queue_items(queue.queue_id, page_token=token)
         found += list(page)
         token = page.token
         if not token:
-            break
-    return [_reviewed(session, item, known.get(item.item_id, {})) for item in found]
+            return found
 
 
 def items_of_runs(session: Session, queue: str) -> dict[str, dict[str, Any]]:

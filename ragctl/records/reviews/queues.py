@@ -7,7 +7,7 @@ from typing import Any
 from ragctl.errors import UsageError
 from ragctl.records import runs
 from ragctl.records import tags as t
-from ragctl.records.reviews.items import items_of_runs
+from ragctl.records.reviews.items import items_of_runs, queued
 from ragctl.records.reviews.schemas import schema_ids
 from ragctl.session import Session
 
@@ -64,10 +64,4 @@ def queued_ids(session: Session, name: str) -> set[str]:
     except MlflowException:
         return set()
     known = items_of_runs(session, name)
-    found, token = set(), None
-    while True:
-        page = rq.list_review_queue_items(queue.queue_id, page_token=token)
-        found |= {known[i.item_id]["id"] for i in page if i.item_id in known}
-        token = page.token
-        if not token:
-            return found
+    return {known[i.item_id]["id"] for i in queued(queue) if i.item_id in known}
