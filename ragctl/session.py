@@ -29,14 +29,6 @@ def resolved_uri(uri: str) -> str:
     return uri
 
 
-def _unknown_scheme(exc: BaseException) -> bool:
-    """MLflow's refusal of a URI scheme no store is registered for: the configuration's mistake, not a
-    service that failed."""
-    from mlflow.tracking.registry import UnsupportedModelRegistryStoreURIException
-
-    return isinstance(exc, UnsupportedModelRegistryStoreURIException)
-
-
 def _reachable(uri: str) -> None:
     """Fail in seconds, in one line, when the tracking server is down (MLflow's own client retries a
     refused connection with backoff for minutes)."""
@@ -120,12 +112,6 @@ class Session:
         except ConfigError:
             raise
         except Exception as exc:
-            if _unknown_scheme(exc):
-                raise ConfigError(
-                    f"tracking.uri '{uri}' names a store MLflow does not know",
-                    "use sqlite:///path/to/mlflow.db, a database URI (postgresql://, mysql://) "
-                    "or a tracking server's http(s):// address",
-                ) from None
             if is_local(uri):
                 raise
             what = "server" if uri.startswith(("http://", "https://")) else "store"

@@ -129,12 +129,28 @@ def test_a_key_said_twice_is_refused_with_both_lines(tmp_path: Path) -> None:
         ("- a\n- b\n", "top level must be a mapping"),
         ("vector_store:\n  collection: x\n", "vector_store.collection: String should match pattern"),
         ("ingestion:\n  fallback_encodings: [cp1252, latin-9x]\n", "'latin-9x' is not an encoding Python knows"),
+        # MLflow reads a path as its folder store, refused since 3.x with a traceback (an empty uri too)
+        ("tracking:\n  uri: mlruns\n", "c.yaml:2: tracking.uri: 'mlruns' is not a database or a tracking server"),
+        ("tracking:\n  uri: ''\n", "tracking.uri: '' is not a database"),
+        ("tracking: {uri: 'file:///tmp/mlruns'}\n", "'file:///tmp/mlruns' is not a database"),
+        ("tracking: {uri: 'mlruns://u:pw@x'}\n", "'mlruns://u:***@x' is not a database"),
     ],
 )
 def test_semantic_errors(tmp_path: Path, text: str, expected: str) -> None:
     with pytest.raises(ConfigError) as err:
         load_config(write(tmp_path, text))
     assert expected in err.value.message
+
+
+def test_a_lone_path_or_format_is_a_list_of_one(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, "ingestion: {paths: docs, formats: pdf, exclude: '*.txt'}\n"))
+    assert (config.ingestion.paths, config.ingestion.formats, config.ingestion.exclude) == (
+        ["docs"],
+        ["pdf"],
+        ["*.txt"],
+    )
+    for uri in ("sqlite:///x.db", "postgresql+psycopg://u@h/d", "http://h:5000", "databricks", "databricks://p"):
+        assert load_config(None, [f"tracking.uri={uri}"]).tracking.uri == uri
 
 
 def test_cli_reports_config_errors_with_exit_code_2(tmp_path: Path) -> None:

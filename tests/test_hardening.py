@@ -334,12 +334,19 @@ def test_a_deleted_experiment_is_a_clear_error_and_an_active_one_is_no_trap(proj
     assert result.exit_code == 2 and "is deleted" in result.output, result.output
 
 
-@pytest.mark.parametrize("uri", ["foo://bar", "s3:bucket/mlflow"])
-def test_a_tracking_uri_no_mlflow_store_takes_is_a_config_error(project: Path, uri: str) -> None:
-    result = CliRunner().invoke(app, ["history", "--set", f"tracking.uri={uri}"])
-    assert result.exit_code == 2, result.output
-    assert f"tracking.uri '{uri}' names a store MLflow does not know" in result.output
-    assert "Traceback" not in result.output
+@pytest.mark.parametrize(
+    "setting",
+    ["tracking.uri=foo://bar", "tracking.uri=s3:bucket/mlflow", "tracking.uri=", "tracking.registry_uri=x:/y"],
+)
+def test_a_tracking_uri_no_mlflow_store_takes_is_a_config_error(project: Path, setting: str) -> None:
+    """Refused at load: an unknown scheme was MLflow's exception, a path or an empty uri MLflow's refusal
+    of its folder store (both tracebacks), a wrong registry silently "no version registered"."""
+    for command in (["history"], ["models"]):
+        result = CliRunner().invoke(app, [*command, "--set", setting])
+        assert result.exit_code == 2, result.output
+        key, _, uri = setting.partition("=")
+        assert f"{key}: {uri!r} is not a database or a tracking server" in result.output
+        assert "Traceback" not in result.output
 
 
 def test_a_tracking_database_that_does_not_answer_fails_at_once_without_its_password(project: Path) -> None:

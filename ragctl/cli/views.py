@@ -120,9 +120,9 @@ def models(config: ConfigOpt = None, set_: SetOpt = None, json_: JsonOpt = False
     elif rows:
         render.versions(name, rows, ("hit_rate", "mrr", "token_f1", "latency_p95"))
     else:  # the store is named: an empty answer is most often the wrong store or model name
+        registry = active.config.tracking.registry_uri or active.config.tracking.uri
         render.out.print(
-            f"no version of {name} is registered in {redact(active.config.tracking.uri)} yet; "
-            "`ragctl register` makes one",
+            f"no version of {name} is registered in {redact(registry)} yet; `ragctl register` makes one",
             highlight=False,
             markup=False,
         )

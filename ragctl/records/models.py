@@ -151,10 +151,14 @@ def latest_assembled(session: Session) -> str:
 
 def versions(session: Session, name: str) -> list[Any]:
     """Every version of a registered model (none when the model does not exist)."""
+    from mlflow.exceptions import MlflowException
+
     try:
         return list(session.mlflow.search_model_versions(filters.versions(name)))
-    except Exception:
-        return []
+    except MlflowException as exc:
+        if exc.error_code == "RESOURCE_DOES_NOT_EXIST":  # Unity Catalog's answer for a model not made yet
+            return []
+        raise
 
 
 def holder(session: Session, name: str, alias: str) -> Any | None:

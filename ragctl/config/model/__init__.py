@@ -3,7 +3,9 @@ group of sections, assembled into RagctlConfig below."""
 
 from __future__ import annotations
 
-from pydantic import Field
+from typing import Annotated
+
+from pydantic import AfterValidator, Field
 
 from ragctl.config.model.base import Section
 from ragctl.config.model.chain import (
@@ -67,12 +69,34 @@ class ProjectConfig(Section):
     experiment: str = "ragctl"
 
 
+_STORES = ("sqlite", "postgresql", "mysql", "mssql", "http", "https", "databricks")
+_REGISTRIES = (*_STORES, "databricks-uc", "uc")  # Unity Catalog, on Databricks or open source
+
+
+def _store(kinds: tuple[str, ...]) -> AfterValidator:
+    """A database or a tracking server: MLflow reads a bare path (or file:) as its folder store, which it
+    refuses since 3.x (maintenance mode) with a traceback's worth of text, and which holds no traces."""
+
+    def check(uri: str) -> str:
+        scheme = uri.partition(":")[0].split("+")[0].lower()  # "postgresql+psycopg://…", "databricks"
+        if scheme not in kinds:
+            from ragctl.secrets import redact
+
+            raise ValueError(
+                f"{redact(uri)!r} is not a database or a tracking server: give sqlite:///path/to/mlflow.db, a "
+                "database URI (postgresql://, mysql://) or a server's http(s)://host:port"
+            )
+        return uri
+
+    return AfterValidator(check)
+
+
 class TrackingConfig(Section):
-    uri: str = "sqlite:///.ragctl/mlflow.db"
+    uri: Annotated[str, _store(_STORES)] = "sqlite:///.ragctl/mlflow.db"
     # Where runs store artifacts when the experiment is created; ignored for a remote tracking server.
     artifact_location: str = ".ragctl/artifacts"
     # The model registry, when it is not the tracking store (e.g. "databricks-uc" for Unity Catalog).
-    registry_uri: str | None = None
+    registry_uri: Annotated[str, _store(_REGISTRIES)] | None = None
 
 
 class ReviewGate(Section):

@@ -79,6 +79,13 @@ class IngestionConfig(Section):
     # pdf.ocr and pdf.engine, a change re-reads every file.
     fallback_encodings: list[str] = Field(default_factory=list)
 
+    @field_validator("paths", "formats", "exclude", "fallback_encodings", mode="before")
+    @classmethod
+    def _one_is_a_list(cls, value: object) -> object:
+        """`paths: docs` means `paths: [docs]`: YAML gives a lone item as a string, and no folder or
+        glob is a list of its characters."""
+        return [value] if isinstance(value, str) else value
+
     @field_validator("fallback_encodings")
     @classmethod
     def _known_encodings(cls, names: list[str]) -> list[str]:
