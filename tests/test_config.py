@@ -88,6 +88,11 @@ def test_override_errors_point_at_set() -> None:
     with pytest.raises(ConfigError) as err:
         load_config(None, ["retrieval.topk=3"])
     assert "--set: retrieval.topk: unknown key 'topk'; did you mean 'top_k'?" in err.value.message
+    with pytest.raises(ConfigError) as err:  # a template that YAML reads as a mapping: the hint says quote it
+        load_config(None, ["prompt.template={context}"])
+    assert err.value.hint and "quote text that starts with {" in err.value.hint
+    quoted = load_config(None, ['prompt.template="{context} Q: {question}"'])
+    assert quoted.prompt.template == "{context} Q: {question}"
 
 
 def test_broken_yaml_names_line(tmp_path: Path) -> None:

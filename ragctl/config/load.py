@@ -217,5 +217,9 @@ def _config_error(
             message = err["msg"].removeprefix("Value error, ")
             if err["type"] not in ("value_error",) and "input" in err and not isinstance(err["input"], dict):
                 message += f" (got {err['input']!r})"
+            if from_override and err["type"] == "string_type" and isinstance(err.get("input"), (dict, list)):
+                # `--set 'prompt.template={context}'` is a YAML mapping before it is a template
+                example = f"--set '{_dotted(loc)}=\"{{context}} …\"'"
+                hints.append(f"--set values are YAML: quote text that starts with {{ or [, e.g. {example}")
         lines.append(f"{where}: {_dotted(loc)}: {message}")
     return ConfigError("invalid configuration\n  " + "\n  ".join(lines), hints[0] if hints else None)
