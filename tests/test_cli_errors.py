@@ -33,7 +33,12 @@ STATE = ["--set", "tracking.uri=sqlite:///state/mlflow.db", "--set", "vector_sto
         (["review", "status", "nope"], 2, "no review queue named 'nope'"),
         (["review", "start", "-r", "a@example.com", "--sample", "2"], 2, "say which version"),
         (["review", "start", "-v", "1", "-r", "ann", "--sample", "2"], 2, "ann: give each reviewer's email"),
-        (["review", "start", "-v", "1", "-r", "a@example.com", "--sample", "2"], 2, "no version '1' of model"),
+        (
+            ["review", "start", "-v", "1", "-r", "a@example.com", "--sample", "2"],
+            2,
+            "'ragctl-demo-chain' has no version '1'",
+        ),
+        (["review", "start", "-a", "qa", "-r", "a@example.com", "--sample", "2"], 2, "has no alias 'qa'"),
         (["review", "start", "-v", "1", "-r", "a@example.com"], 2, "say which questions"),
         (["serve"], 2, "has no alias 'champion'"),
         (["serve", "--port", "99999"], 2, "less than or equal to 65535"),  # was a ValidationError traceback

@@ -90,9 +90,11 @@ def run(
             f"--reviewer: {', '.join(bad) or 'none given'}: give each reviewer's email", "--reviewer a@example.com"
         )
     name = session.config.registry.model_name
-    found = models.version(session, models.parse(ref, name))
+    wanted = models.parse(ref, name)
+    found = models.version(session, wanted)
     if found is None:
-        raise UsageError(f"no version {ref!r} of model {name!r}", "see `ragctl models`")
+        what = f"alias {wanted.alias!r}" if wanted.alias else f"version {ref!r}"
+        raise UsageError(f"model {name!r} has no {what}", "see `ragctl models`")
     number, uri = str(found.version), f"models:/{name}/{found.version}"
     items, origin = questions(session, file, from_eval, sample)
     queue_name = reviews.queue_name(name, number)
