@@ -22,6 +22,7 @@ from ragctl.digests import digest
 META_ID = "__collection__"
 SUFFIX = ".ragctl-manifest"
 _DUMMY = [1.0]  # Chroma stores vectors with every record; the manifest needs none
+_PAGE = 1000  # records per delete, far under Chroma's batch limit
 
 
 @dataclass
@@ -85,17 +86,28 @@ class Manifest:
         )
 
     def put(self, entry: Entry) -> None:
-        self.entries[entry.file] = entry
+        self.put_many([entry])
+
+    def put_many(self, entries: list[Entry]) -> None:
+        """Several records in one write (Chroma commits every call)."""
+        if not entries:
+            return
+        self.entries.update((e.file, e) for e in entries)
         self._store.upsert(
-            ids=[record_id(entry.file)],
-            embeddings=[_DUMMY],
-            documents=[json.dumps(asdict(entry))],
-            metadatas=[{"kind": "file", "file": entry.file, "state": entry.state}],
+            ids=[record_id(e.file) for e in entries],
+            embeddings=[_DUMMY] * len(entries),
+            documents=[json.dumps(asdict(e)) for e in entries],
+            metadatas=[{"kind": "file", "file": e.file, "state": e.state} for e in entries],
         )
 
     def remove(self, file: str) -> None:
-        self.entries.pop(file, None)
-        self._store.delete(ids=[record_id(file)])
+        self.remove_many([file])
+
+    def remove_many(self, files: list[str]) -> None:
+        for file in files:
+            self.entries.pop(file, None)
+        for start in range(0, len(files), _PAGE):
+            self._store.delete(ids=[record_id(f) for f in files[start : start + _PAGE]])
 
     def drop(self) -> None:
         with contextlib.suppress(Exception):

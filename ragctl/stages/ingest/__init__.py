@@ -2,9 +2,9 @@
 
 Read in this order: plan.py (what changed, from the manifest; each file's key) -> ahead.py (reading and
 embedding, started before MLflow and the lock, and going on while the run writes) -> pipeline.py (worker
-processes read and chunk: work.prepare of a work.Job) -> work.embed -> write.py (upsert, drop stale chunks)
--> records/manifest.py (the record of each file) -> result.py (what is reported) -> log.py (the MLflow
-run). store.py opens the collection with its manifest; lock.py keeps a second ingest out.
+processes read and chunk: work.prepare of a work.Job) -> work.embed -> write.py (files in groups: upsert,
+drop stale chunks) -> records/manifest.py (the record of each file) -> result.py (what is reported) -> log.py
+(the MLflow run). store.py opens the collection with its manifest; lock.py keeps a second ingest out.
 """
 
 from __future__ import annotations
@@ -125,16 +125,15 @@ def _run(
 
 
 def _delete(store: Store, plan: Plan) -> list[FileReport]:
-    from ragctl.stages.ingest.write import drop_chunks
+    from ragctl.stages.ingest.write import drop_many
 
-    reports = []
-    for entry in plan.deleted:
-        drop_chunks(store.collection, entry.file)
-        store.manifest.remove(entry.file)
-        reports.append(FileReport(entry.file, "deleted", entry.outcome, "", entry.sha256, entry.pages, entry.chunks))
-    for orphan in plan.orphans:
-        drop_chunks(store.collection, orphan)
-    return reports
+    gone = {entry.file: None for entry in plan.deleted} | {orphan: None for orphan in plan.orphans}
+    drop_many(store.collection, gone)  # chunks first: a crash before the records go leaves them to redo
+    store.manifest.remove_many([entry.file for entry in plan.deleted])
+    return [
+        FileReport(entry.file, "deleted", entry.outcome, "", entry.sha256, entry.pages, entry.chunks)
+        for entry in plan.deleted
+    ]
 
 
 def _jobs(plan: Plan, config: Any) -> list[Job]:
@@ -142,7 +141,7 @@ def _jobs(plan: Plan, config: Any) -> list[Job]:
 
 
 def _ingest(session: Session, store: Store, plan: Plan, keys: Keys, renew: Any, ahead: Ahead) -> list[FileReport]:
-    from ragctl.stages.ingest.write import drop_chunks, write_chunks
+    from ragctl.stages.ingest.write import Written, grouped, write_group
 
     config = session.config
     todo = plan.todo()
@@ -163,35 +162,31 @@ def _ingest(session: Session, store: Store, plan: Plan, keys: Keys, renew: Any, 
     pages = chunks = 0
     began = time.perf_counter()
     with session.reporter.task("Ingesting", total=len(todo)) as advance:
-        for prepared in stream:
-            item = by_name[prepared.file]
-            before = store.manifest.entries.get(prepared.file)
-            entry = _entry(item, keys.reader, prepared)
-            store.manifest.put(entry)  # pending: a crash from here on makes the next run redo this file
-            if prepared.failed:
-                drop_chunks(store.collection, prepared.file)
-                session.reporter.note(f"{prepared.file}: {prepared.outcome}: {prepared.reason}")
-            else:
-                write_chunks(store.collection, prepared, item.key, max_batch)
-            entry.state = "failed" if prepared.failed else "ok"
-            store.manifest.put(entry)
+        for group in grouped(stream):
+            written = [Written(p, _entry(by_name[p.file], keys.reader, p)) for p in group]
+            before = {w.entry.file: store.manifest.entries.get(w.entry.file) for w in written}
+            write_group(store.collection, store.manifest, written, max_batch)
             renew()
-            reports.append(
-                FileReport(
-                    prepared.file,
-                    "failed" if prepared.failed else item.status,
-                    prepared.outcome,
-                    prepared.reason,
-                    item.sha256,
-                    prepared.pages,
-                    len(prepared.chunks),
-                    replaced=before.chunks if before is not None and before.state == "ok" else 0,
+            for prepared in group:
+                item, old = by_name[prepared.file], before[prepared.file]
+                if prepared.failed:
+                    session.reporter.note(f"{prepared.file}: {prepared.outcome}: {prepared.reason}")
+                reports.append(
+                    FileReport(
+                        prepared.file,
+                        "failed" if prepared.failed else item.status,
+                        prepared.outcome,
+                        prepared.reason,
+                        item.sha256,
+                        prepared.pages,
+                        len(prepared.chunks),
+                        replaced=old.chunks if old is not None and old.state == "ok" else 0,
+                    )
                 )
-            )
-            pages += prepared.pages
-            chunks += len(prepared.chunks)
-            rate = chunks / max(time.perf_counter() - began, 1e-9)
-            advance(1, prepared.file, pages=pages, chunks=chunks, **{"chunks/s": f"{rate:.1f}"})
+                pages += prepared.pages
+                chunks += len(prepared.chunks)
+                rate = chunks / max(time.perf_counter() - began, 1e-9)
+                advance(1, prepared.file, pages=pages, chunks=chunks, **{"chunks/s": f"{rate:.1f}"})
     return reports
 
 
