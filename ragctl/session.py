@@ -47,7 +47,8 @@ _DEFAULT_PORTS = {"postgresql": 5432, "mysql": 3306, "mssql": 1433}
 
 def _database_reachable(uri: str) -> None:
     """The same for a database URI: MLflow retries creating its engine ten times with backoff (101 s of
-    sleeping) before it says a refused connection. A TCP connect to the database's port says it in one."""
+    sleeping) before it says a refused connection. A connect to the database's port (or PostgreSQL's Unix
+    socket) says it in one; a database ragctl knows no address of is left to MLflow."""
     import socket
 
     from sqlalchemy.engine import make_url
@@ -57,11 +58,17 @@ def _database_reachable(uri: str) -> None:
         url = make_url(uri)
     except ArgumentError:
         return  # not a database URL: MLflow reports it
-    port = url.port or _DEFAULT_PORTS.get(url.get_backend_name())
-    if not url.host or port is None:  # a Unix socket, or a database ragctl knows no port of
-        return
+    asked = url.query.get("port")  # libpq reads host and port from the query too
+    port = url.port or (int(asked) if isinstance(asked, str) and asked.isdigit() else None)
+    port = port or _DEFAULT_PORTS.get(url.get_backend_name())
+    folder = url.query.get("host") if url.get_backend_name() == "postgresql" else None
     try:
-        socket.create_connection((url.host, port), timeout=10).close()
+        if isinstance(folder, str) and folder.startswith("/"):  # libpq's Unix socket: ?host=/run/postgresql
+            with socket.socket(socket.AF_UNIX) as unix:
+                unix.settimeout(10)
+                unix.connect(f"{folder}/.s.PGSQL.{port}")
+        elif url.host and port is not None:
+            socket.create_connection((url.host, port), timeout=10).close()
     except OSError as exc:
         raise ServiceError(
             f"MLflow tracking database {uri} is unreachable: {exc.strerror or exc}",

@@ -362,6 +362,11 @@ def test_a_tracking_database_that_does_not_answer_fails_at_once_without_its_pass
     assert result.exit_code == 4, result.output
     assert f"postgresql://ops:***@127.0.0.1:{port}/m is unreachable" in flat(result.output)
     assert "Pw-9" not in result.output and time.monotonic() - began < 60
+    began = time.monotonic()  # the same through a Unix socket that is not there (no TCP port to probe)
+    socket_uri = f"postgresql://ops:Pw-9@/m?host={project}&port=5439"
+    result = CliRunner().invoke(app, ["models", "--set", f"tracking.uri={socket_uri}"])
+    assert result.exit_code == 4 and "is unreachable: No such file or directory" in flat(result.output), result.output
+    assert "Pw-9" not in result.output and time.monotonic() - began < 60
 
 
 def test_a_folder_with_no_documents_says_where_it_looked_and_what_to_change(project: Path) -> None:
