@@ -55,6 +55,7 @@ bench: install
 bench-ingest: install   # needs a real corpus: CORPUS=path/to/pdfs (default ../shared/corpora/sec10q/docs)
 	$(BIN)/python bench/ingest.py $(if $(CORPUS),--corpus "$(CORPUS)") --scale 250,1000 --pdfium --small 5
 	$(BIN)/python bench/pdf_engines.py $(if $(CORPUS),"$(CORPUS)",../shared/corpora/sec10q/docs)
+	$(BIN)/python bench/ingest_many_files.py $(if $(CORPUS),--corpus "$(CORPUS)") --files 1000
 
 clean:
 	rm -rf .ragctl .pytest_cache .mypy_cache .ruff_cache
