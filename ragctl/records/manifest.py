@@ -48,7 +48,7 @@ def record_id(file: str) -> str:
 
 
 class Manifest:
-    """Read once at the start of a run (`entries`), then written record by record."""
+    """Read once at the start of a run (`entries`), then written a group of records at a time."""
 
     def __init__(self, client: Any, collection: str) -> None:
         self.name = collection + SUFFIX
@@ -85,9 +85,6 @@ class Manifest:
             ids=[META_ID], embeddings=[_DUMMY], documents=[json.dumps(self.meta)], metadatas=[{"kind": "meta"}]
         )
 
-    def put(self, entry: Entry) -> None:
-        self.put_many([entry])
-
     def put_many(self, entries: list[Entry]) -> None:
         """Several records in one write (Chroma commits every call)."""
         if not entries:
@@ -99,9 +96,6 @@ class Manifest:
             documents=[json.dumps(asdict(e)) for e in entries],
             metadatas=[{"kind": "file", "file": e.file, "state": e.state} for e in entries],
         )
-
-    def remove(self, file: str) -> None:
-        self.remove_many([file])
 
     def remove_many(self, files: list[str]) -> None:
         for file in files:

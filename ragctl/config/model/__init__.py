@@ -34,6 +34,7 @@ from ragctl.config.model.ingestion import (
     PdfLimitsConfig,
     RayConfig,
 )
+from ragctl.secrets import redact
 
 __all__ = [
     "DEFAULT_PROMPT",
@@ -80,8 +81,6 @@ def _store(kinds: tuple[str, ...]) -> AfterValidator:
     def check(uri: str) -> str:
         scheme = uri.partition(":")[0].split("+")[0].lower()  # "postgresql+psycopg://…", "databricks"
         if scheme not in kinds:
-            from ragctl.secrets import redact
-
             raise ValueError(
                 f"{redact(uri)!r} is not a database or a tracking server: give sqlite:///path/to/mlflow.db, a "
                 "database URI (postgresql://, mysql://) or a server's http(s)://host:port"
@@ -146,8 +145,6 @@ class RagctlConfig(Section):
         """The config as runs record it and `ragctl config` prints it: PDF passwords masked (SecretStr) and
         the password of every URI in it (a PostgreSQL tracking.uri's) masked."""
         import json
-
-        from ragctl.secrets import redact
 
         return json.loads(redact(json.dumps(self.model_dump(mode="json"))))
 

@@ -48,7 +48,12 @@ def grouped(
 
 def write_group(collection: Any, manifest: Manifest, group: list[Written], max_batch: int) -> None:
     manifest.put_many([w.entry for w in group])  # pending: a crash from here on makes the next run redo them
-    kept = [(chunk, vector) for w in group if not w.prepared.failed for chunk, vector in _pairs(w.prepared)]
+    kept = [
+        pair
+        for w in group
+        if not w.prepared.failed
+        for pair in zip(w.prepared.chunks, w.prepared.embeddings, strict=True)
+    ]
     for start in range(0, len(kept), max_batch):
         part = kept[start : start + max_batch]
         collection.upsert(
@@ -62,10 +67,6 @@ def write_group(collection: Any, manifest: Manifest, group: list[Written], max_b
     for w in group:
         w.entry.state = "failed" if w.prepared.failed else "ok"
     manifest.put_many([w.entry for w in group])
-
-
-def _pairs(prepared: Prepared) -> Iterator[tuple[Any, Any]]:
-    return zip(prepared.chunks, prepared.embeddings, strict=True)
 
 
 def drop_many(collection: Any, files: Mapping[str, str | None]) -> None:
