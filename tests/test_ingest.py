@@ -444,7 +444,8 @@ def test_kill_9_mid_ingest_then_rerun_equals_one_clean_ingest(corpus: Path, proj
 
 @pytest.mark.e2e
 def test_a_second_ingest_into_the_same_collection_stops_or_waits(corpus: Path, project: Path) -> None:
-    _big_corpus(corpus, project / "sample_docs", copies=3)
+    # enough files that the first is still writing when the second starts (groups write them fast)
+    _big_corpus(corpus, project / "sample_docs", copies=12)
     first = _spawn(project)
     _wait_for(lambda: _chunks_written(project / "state") > 0, first)
     second = _spawn(project)
